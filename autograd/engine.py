@@ -586,6 +586,12 @@ class Value:
 
         backward(self, grad)
 
+    def draw_dot(self, **options: Any) -> Any:
+        """Shortcut for `autograd.viz.draw_dot(self, **options)` (needs the graphviz package)."""
+        from .viz import draw_dot
+
+        return draw_dot(self, **options)
+
 
 def _data_of(other: object, op: str) -> float:
     if other.__class__ is Value:
