@@ -16,12 +16,13 @@ from .engine import RULES, Value, _as_float, _describe, _fmt, _leaf, _state, cre
 __all__ = ["toposort", "backward", "grad", "gradcheck", "GradcheckError"]
 
 
-def toposort(root: Value) -> list[Value]:
+def toposort(root: Value, leaves: bool = True) -> list[Value]:
     """Every node `root` depends on, each after all of its parents (so `root` comes last).
 
     Iterative depth-first search: a node is pushed, then a `None` marker, then its unvisited
     parents; when the marker comes back off the stack, all the parents are done. No recursion,
-    so graphs of any depth work under the default recursion limit.
+    so graphs of any depth work under the default recursion limit. With ``leaves=False`` the
+    leaves (inputs, parameters, constants) are left out.
     """
     if root.__class__ is not Value:
         raise TypeError(f"expected a Value, got {type(root).__name__}")
@@ -37,11 +38,13 @@ def toposort(root: Value) -> list[Value]:
         if v in seen:
             continue
         mark(v)
+        x = v._x
+        if x is None:  # a leaf has no parents to wait for
+            if leaves:
+                emit(v)
+            continue
         push(v)
         push(None)
-        x = v._x
-        if x is None:
-            continue
         if x.__class__ is tuple:  # "sum" and "dot"
             for p in x:
                 if p not in seen:
@@ -63,16 +66,21 @@ def toposort(root: Value) -> list[Value]:
 def backward(root: Value, seed: float = 1.0) -> None:
     """Add ``seed * d root / d v`` to ``v.grad`` for every node v of root's graph."""
     seed = _as_float(seed, "backward(grad=)")
-    order = toposort(root)
     if _state.anomaly:
-        adj = _adjoints(root, seed, order, create_graph=False, check=True)
+        adj = _adjoints(root, seed, toposort(root), create_graph=False, check=True)
         for v, g in adj.items():
             v.grad += g
         return
-    # This pass's adjoints are accumulated in .grad itself (fast attribute arithmetic); what
-    # was there before is set aside and added back at the end, so repeated calls accumulate.
-    kept = [(v, v.grad) for v in order if v.grad]
-    for v, _ in kept:
+    order = toposort(root, leaves=False)
+    if not order:  # root is a leaf
+        root.grad += seed
+        return
+    # This pass's adjoints are accumulated in the .grad of the inner nodes themselves (fast
+    # attribute arithmetic). What an inner node held before is set aside and added back at the
+    # end, so repeated calls accumulate; leaves only ever receive, so they accumulate directly.
+    kept = [v for v in order if v.grad]
+    old = [v.grad for v in kept]
+    for v in kept:
         v.grad = 0.0
     root.grad = seed
     # The chain rule, with the rules of the commonest ops written out inline (the same
@@ -80,8 +88,6 @@ def backward(root: Value, seed: float = 1.0) -> None:
     # suite checks both paths agree); every other op goes through the RULES table.
     for v in reversed(order):
         op = v._op
-        if not op:
-            continue
         g = v.grad
         if op == "dot":
             for w, x in zip(v._x, v._y):
@@ -111,8 +117,8 @@ def backward(root: Value, seed: float = 1.0) -> None:
             local = RULES[op](v.data, tuple([p.data for p in args]), v._arg)
             for p, d in zip(args, local):
                 p.grad += g * d
-    for v, old in kept:
-        v.grad += old
+    for v, g in zip(kept, old):
+        v.grad += g
 
 
 def _adjoints(

@@ -31,7 +31,7 @@ import operator
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Union
+from typing import Any
 
 __all__ = [
     "Value",
@@ -47,7 +47,7 @@ __all__ = [
     "creation_site",
 ]
 
-Number = Union[int, float]
+Number = int | float
 Rule = Callable[[Any, tuple[Any, ...], Any], tuple[Any, ...]]
 
 # op name -> local derivative rule: rule(z, args, arg) -> (dz/dargs[0], dz/dargs[1], ...)
@@ -465,7 +465,10 @@ class Value:
                 )
             if x == 0 and y < 0:
                 raise _domain(
-                    "**", f"0.0 to a negative power {_fmt(y)}", self, other,  # type: ignore[arg-type]
+                    "**",
+                    f"0.0 to a negative power {_fmt(y)}",
+                    self,
+                    other,  # type: ignore[arg-type]
                     exc=ZeroDivisionError,
                 )
             return _node(_float_pow(x, y), self, other, "**")
@@ -475,9 +478,7 @@ class Value:
         if x == 0 and n < 0:
             raise _domain("**", f"0.0 to a negative power {_fmt(n)}", self, exc=ZeroDivisionError)
         if x < 0 and not n.is_integer():
-            raise _domain(
-                "**", f"negative base {_fmt(x)} to a fractional power {_fmt(n)}", self
-            )
+            raise _domain("**", f"negative base {_fmt(x)} to a fractional power {_fmt(n)}", self)
         return _node(_float_pow(x, n), self, None, "**", n)
 
     RULES["**"] = lambda z, a, n: _d_pow(z, a, n)
@@ -629,15 +630,13 @@ def _lift_all(values: Iterable[Value | Number], fn: str, arg: str) -> tuple[Valu
         if v.__class__ is not Value:
             lv = _lift(v)
             if lv is None:
-                raise TypeError(
-                    f"{fn}: {arg}[{i}] must be a Value or a real number, got {type(v).__name__}"
-                )
+                raise TypeError(f"{fn}: {arg}[{i}] must be a Value or a real number, got {type(v).__name__}")
             v = lv
         out.append(v)
     return tuple(out)
 
 
-def sum(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - deliberate, as autograd.sum
+def sum(values: Iterable[Value | Number]) -> Value:
     """$f(x_1..x_n) = \\sum_i x_i$ as ONE node with n parents; $\\partial f/\\partial x_i = 1$."""
     xs = _lift_all(values, "sum", "values")
     if not xs:

@@ -123,7 +123,9 @@ class _DotMLP:
 
     def __init__(self, nin: int, nouts: list[int]) -> None:
         sz = [nin, *nouts]
-        self.layers = [[([Value(0.0) for _ in range(a)], Value(0.0)) for _ in range(b)] for a, b in zip(sz, sz[1:])]
+        self.layers = [
+            [([Value(0.0) for _ in range(a)], Value(0.0)) for _ in range(b)] for a, b in zip(sz, sz[1:])
+        ]
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for w, b in layer for p in (*w, b)]
@@ -262,7 +264,20 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes: checks that it runs")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument(
+        "--no-gc", action="store_true", help="switch Python's cyclic garbage collector off while timing"
+    )
     args = ap.parse_args(argv)
+    if args.no_gc:
+        gc.disable()
+    try:
+        return run(args)
+    finally:
+        if args.no_gc:
+            gc.enable()
+
+
+def run(args: argparse.Namespace) -> dict[str, float]:
     n2 = 10_000 if args.quick else 1_000_000
     n3 = 10_000 if args.quick else 100_000
     reps = 2 if args.quick else args.repeats
@@ -292,29 +307,44 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     res["w3_hand"] = best_of(lambda: w3_hand(a, b), reps)
     res["w3_engine"] = best_of(lambda: w3_engine(va, vb), reps)
 
-    res["w4_forward"], res["w4_backward"] = w4_bytes_per_node(min(n2, 200_000))
+    n4 = min(n2, 200_000)
+    res["w4_forward"], res["w4_backward"] = w4_bytes_per_node(n4)
 
-    print(f"adjointgrad benchmark ({'quick' if args.quick else 'full'} sizes, best of {reps})")
-    print(f"W1 training step, MLP(2,[16,16,1]), 100 points:")
-    print(f"   hand-written floats {res['w1_hand'] * 1e3:9.2f} ms")
-    print(f"   adjointgrad         {res['w1_engine'] * 1e3:9.2f} ms   {res['w1_engine'] / res['w1_hand']:6.2f}x hand   (target <= 8x)")
+    gc_note = "garbage collector OFF (--no-gc)" if args.no_gc else "garbage collector on"
+    print(f"adjointgrad benchmark ({'quick' if args.quick else 'full'} sizes, best of {reps}, {gc_note})")
+
+    def row(name: str, value: str, ratio: float | None = None, extra: str = "") -> None:
+        tail = f"   {ratio:6.2f}x hand" if ratio is not None else ""
+        print(f"   {name:<20}{value:>16}{tail}{extra}")
+
+    print("W1 training step, MLP(2,[16,16,1]), 100 points:")
+    row("hand-written floats", f"{res['w1_hand'] * 1e3:.2f} ms")
+    row(
+        "adjointgrad",
+        f"{res['w1_engine'] * 1e3:.2f} ms",
+        res["w1_engine"] / res["w1_hand"],
+        "   (target <= 8x)",
+    )
     if "w1_micrograd" in res:
-        print(
-            f"   micrograd           {res['w1_micrograd'] * 1e3:9.2f} ms   {res['w1_micrograd'] / res['w1_hand']:6.2f}x hand"
-            f"   ({res['w1_micrograd'] / res['w1_engine']:.1f}x adjointgrad)"
-        )
+        ratio = res["w1_micrograd"] / res["w1_hand"]
+        faster = f"   (adjointgrad is {res['w1_micrograd'] / res['w1_engine']:.1f}x faster)"
+        row("micrograd 0.1.0", f"{res['w1_micrograd'] * 1e3:.2f} ms", ratio, faster)
     else:
-        print("   micrograd           not installed (pip install micrograd==0.1.0)")
+        row("micrograd", "not installed", None, "   (pip install micrograd==0.1.0)")
     nodes2 = 2 * n2
     print(f"W2 chain x = x*c1 + c2, {n2:,} steps ({nodes2:,} nodes), forward + backward:")
-    print(f"   hand-written floats {res['w2_hand'] * 1e9 / nodes2:9.1f} ns/node")
-    print(f"   adjointgrad         {res['w2_engine'] * 1e9 / nodes2:9.1f} ns/node   {res['w2_engine'] / res['w2_hand']:6.2f}x hand   (target <= 10x)")
+    row("hand-written floats", f"{res['w2_hand'] * 1e9 / nodes2:.1f} ns/node")
+    ratio = res["w2_engine"] / res["w2_hand"]
+    row("adjointgrad", f"{res['w2_engine'] * 1e9 / nodes2:.1f} ns/node", ratio, "   (target <= 10x)")
     print(f"W3 sum of {n3:,} products, forward + backward:")
-    print(f"   hand-written floats {res['w3_hand'] * 1e9 / n3:9.1f} ns/node")
-    print(f"   adjointgrad         {res['w3_engine'] * 1e9 / n3:9.1f} ns/node   {res['w3_engine'] / res['w3_hand']:6.2f}x hand   (target <= 10x)")
-    print("W4 memory while the W2 chain is alive (tracemalloc):")
-    print(f"   after forward       {res['w4_forward']:9.1f} bytes/node   (target <= 160)")
-    print(f"   after backward      {res['w4_backward']:9.1f} bytes/node   (each grad is a float of its own)")
+    row("hand-written floats", f"{res['w3_hand'] * 1e9 / n3:.1f} ns/node")
+    ratio = res["w3_engine"] / res["w3_hand"]
+    row("adjointgrad", f"{res['w3_engine'] * 1e9 / n3:.1f} ns/node", ratio, "   (target <= 10x)")
+    print(f"W4 memory while a W2 chain of {2 * n4:,} nodes is alive (tracemalloc):")
+    row("after forward", f"{res['w4_forward']:.1f} B/node", None, "   (target <= 160)")
+    row(
+        "after backward", f"{res['w4_backward']:.1f} B/node", None, "   (each grad is now a float of its own)"
+    )
     return res
 
 

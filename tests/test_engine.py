@@ -267,11 +267,31 @@ def test_nary_bad_input() -> None:
     [
         (lambda: Value(0.0, label="p").log(), ValueError, r"log: input must be > 0, got 0\.0 \(node 'p'\)"),
         (lambda: Value(-1.0, label="p").log(), ValueError, r"log: .*-1\.0.*'p'"),
-        (lambda: Value(-1.0, label="q").sqrt(), ValueError, r"sqrt: input must be >= 0, got -1\.0 \(node 'q'\)"),
-        (lambda: Value(0.0, label="z") ** -1, ZeroDivisionError, r"\*\*: 0\.0 to a negative power -1\.0 \(node 'z'\)"),
-        (lambda: Value(-8.0, label="b") ** 0.5, ValueError, r"\*\*: negative base -8\.0 to a fractional power 0\.5"),
-        (lambda: Value(-2.0, label="b") ** Value(2.0), ValueError, r"negative base -2\.0 to a Value power 2\.0.*'b'"),
-        (lambda: 2.0 / Value(0.0, label="d"), ZeroDivisionError, r"/: division by zero: 2\.0 / 0\.0 \(node 'd'\)"),
+        (
+            lambda: Value(-1.0, label="q").sqrt(),
+            ValueError,
+            r"sqrt: input must be >= 0, got -1\.0 \(node 'q'\)",
+        ),
+        (
+            lambda: Value(0.0, label="z") ** -1,
+            ZeroDivisionError,
+            r"\*\*: 0\.0 to a negative power -1\.0 \(node 'z'\)",
+        ),
+        (
+            lambda: Value(-8.0, label="b") ** 0.5,
+            ValueError,
+            r"\*\*: negative base -8\.0 to a fractional power 0\.5",
+        ),
+        (
+            lambda: Value(-2.0, label="b") ** Value(2.0),
+            ValueError,
+            r"negative base -2\.0 to a Value power 2\.0.*'b'",
+        ),
+        (
+            lambda: 2.0 / Value(0.0, label="d"),
+            ZeroDivisionError,
+            r"/: division by zero: 2\.0 / 0\.0 \(node 'd'\)",
+        ),
         (lambda: Value(1.0) / 0, ZeroDivisionError, r"/: division by zero: 1\.0 / 0\.0"),
     ],
 )

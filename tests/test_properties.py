@@ -70,7 +70,9 @@ def test_unary_ops_against_central_differences(name: str) -> None:
     check()
 
 
-BINARY: dict[str, tuple[Callable[[Value, Value], Value], st.SearchStrategy[float], st.SearchStrategy[float]]] = {
+BINARY: dict[
+    str, tuple[Callable[[Value, Value], Value], st.SearchStrategy[float], st.SearchStrategy[float]]
+] = {
     "+": (lambda a, b: a + b, reals(-50, 50), reals(-50, 50)),
     "-": (lambda a, b: a - b, reals(-50, 50), reals(-50, 50)),
     "*": (lambda a, b: a * b, reals(-50, 50), reals(-50, 50)),
