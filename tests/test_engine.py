@@ -540,3 +540,20 @@ def test_package_is_this_repository_not_hips_autograd() -> None:
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     assert os.path.abspath(autograd.__file__).startswith(os.path.join(repo, "autograd") + os.sep)
     assert hasattr(autograd, "Value")
+
+
+def test_backward_of_a_leaf_and_toposort_orders() -> None:
+    a = Value(2.0)
+    a.backward()
+    a.backward(grad=2.0)
+    assert a.grad == 3.0
+    x, y = Value(1.0), Value(2.0)
+    p = x * y
+    q = p + x
+    r = q.tanh()
+    order = autograd.toposort(r)
+    assert order[-1] is r and set(order) == {x, y, p, q, r} and len(order) == 5
+    assert order.index(p) < order.index(q) and order.index(x) < order.index(p)
+    assert autograd.toposort(r, leaves=False) == [p, q, r]
+    with pytest.raises(TypeError, match="expected a Value"):
+        autograd.toposort(1.0)  # type: ignore[arg-type]
