@@ -220,7 +220,8 @@ def gradcheck(
     for k, a in enumerate(analytic):
         numeric = (at(k, eps) - at(k, -eps)) / (2 * eps)
         if not abs(a - numeric) <= atol + rtol * abs(numeric):
-            name = inputs[k].label if isinstance(inputs[k], Value) else ""
+            given = inputs[k]
+            name = given.label if isinstance(given, Value) else ""
             which = f"input {k}" + (f" ({name})" if name else "")
             bad.append(
                 f"  {which} at {_fmt(point[k])}: analytic {a!r}, numeric {numeric!r}, "

@@ -25,6 +25,7 @@ consumers, so a graph has no reference cycles and is freed by reference counting
 
 from __future__ import annotations
 
+import builtins
 import math
 import numbers
 import operator
@@ -53,7 +54,7 @@ Rule = Callable[[Any, tuple[Any, ...], Any], tuple[Any, ...]]
 # op name -> local derivative rule: rule(z, args, arg) -> (dz/dargs[0], dz/dargs[1], ...)
 RULES: dict[str, Rule] = {}
 
-_builtin_sum = sum
+_builtin_sum = builtins.sum
 _mul = operator.mul
 _inf = math.inf
 _nan = math.nan
@@ -231,9 +232,7 @@ def _leaf(data: float) -> Value:
 
 def _as_float(data: object, what: str) -> float:
     cls = data.__class__
-    if cls is float:
-        return data  # type: ignore[return-value]
-    if cls is int or cls is bool or isinstance(data, numbers.Real):
+    if cls is float or cls is int or cls is bool or isinstance(data, numbers.Real):
         return float(data)  # type: ignore[arg-type]
     if type(data).__module__ == "numpy" and type(data).__name__ in ("bool_", "bool"):
         return float(bool(data))
@@ -298,7 +297,7 @@ def _float_sigmoid(x: float) -> float:
 
 def _float_pow(x: float, n: float) -> float:
     try:
-        return x**n
+        return float(x**n)
     except OverflowError:
         odd = float(n).is_integer() and int(n) % 2 == 1
         return -_inf if (x < 0 and odd) else _inf
