@@ -446,12 +446,13 @@ def _first_non_finite(out: Value, made: dict[Value, Span]) -> tuple[Value, Span 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message.replace(_MARK, '')}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
+        allow_abbrev=False,
         description=(
             "Evaluate an expression with adjointgrad, run backward, and print the value\n"
             "and the gradient with respect to every variable."
@@ -460,7 +461,8 @@ def _parser() -> argparse.ArgumentParser:
             "example: python -m autograd \"tanh(x1*w1 + x2*w2 + b)\" "
             "x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432 -o neuron.svg\n"
             f"functions: {', '.join(FUNCTIONS)} (leaky_relu(x, slope) takes a constant slope)\n"
-            "an expression that starts with '-' goes after '--': python -m autograd -- '-x*2' x=1\n"
+            "an expression may start with '-' ('-x*2'); one that starts with -h or -o goes "
+            "after '--'\n"
             "exit status: 0 ok, 1 the maths failed or a file could not be written, "
             "2 bad command line or expression"
         ),
@@ -482,6 +484,33 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print the value and gradients as JSON"
     )
     return p
+
+
+_MARK = "\x1e"  # never in an acceptable expression: control characters are refused
+
+
+def _protect_expressions(argv: list[str]) -> list[str]:
+    """Let an expression start with '-' (as in '-x*2'): argparse would take it for an option.
+
+    A single-dash argument that is not -h or -o is marked so argparse sees a positional;
+    `_unprotect` removes the mark. Options are spelt --long. After '--' every argument is
+    marked (and the '--' dropped: argparse's intermixed parsing mishandles it).
+    """
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            out.extend(_MARK + a if a.startswith("-") else a for a in argv[i + 1 :])
+            break
+        after_o = i > 0 and argv[i - 1] in ("-o", "--output")
+        if len(arg) > 1 and arg[0] == "-" and arg[1] not in "-ho" and not after_o:
+            out.append(_MARK + arg)
+        else:
+            out.append(arg)
+    return out
+
+
+def _unprotect(arg: str) -> str:
+    return arg[1:] if arg.startswith(_MARK) else arg
 
 
 def _parse_values(items: Sequence[str]) -> dict[str, float]:
@@ -533,13 +562,16 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     """Run the command line; returns the exit status (0, 1 or 2) instead of exiting."""
     out_stream = stdout if stdout is not None else sys.stdout
     err_stream = sys.stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    protected = _protect_expressions(argv)
     try:
-        args = _parser().parse_args(argv)
+        args = _parser().parse_intermixed_args(protected)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         code = exc.code
         return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
 
-    expr: str = args.expression
+    expr: str = _unprotect(args.expression)
+    args.values = [_unprotect(v) for v in args.values]
 
     def fail(err: ExpressionError, with_expr: bool = True) -> int:
         text = format_error(expr, err) if with_expr else err.message

@@ -86,8 +86,13 @@ def test_every_function_is_callable(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_expression_starting_with_minus(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(["--json", "--", "-x*2", "x=1.5"], capsys)
-    assert status == 0 and json.loads(out) == {"value": -3.0, "grad": {"x": -2.0}}
+    for args in (["--json", "--", "-x*2", "x=1.5"], ["-x*2", "x=1.5", "--json"],
+                 ["-(x) * 2", "--json", "x=1.5"]):
+        status, out, err = run(args, capsys)
+        assert status == 0, err
+        assert json.loads(out) == {"value": -3.0, "grad": {"x": -2.0}}
+    status, _, err = run(["x", "x=1", "--json", "-y"], capsys)
+    assert status == 2 and "-y" in err
 
 
 # -- files ------------------------------------------------------------------------------------------

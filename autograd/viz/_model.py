@@ -148,11 +148,13 @@ def _kind_colours(v: Value, root: Value) -> tuple[str, str]:
     return VALUE
 
 
-def _header(name: str, rankdir: str, extra: str = "") -> list[str]:
+def _header(
+    name: str, rankdir: str, extra: str = "", nodesep: float = 0.25, ranksep: float = 0.35
+) -> list[str]:
     return [
         f"digraph {name} {{\n",
-        f'\tgraph [rankdir="{rankdir}" fontname="{FONT}" fontsize="12" nodesep="0.25" '
-        f'ranksep="0.35" bgcolor="white"{extra}]\n',
+        f'\tgraph [rankdir="{rankdir}" fontname="{FONT}" fontsize="12" nodesep="{nodesep}" '
+        f'ranksep="{ranksep}" bgcolor="white"{extra}]\n',
         f'\tnode [fontname="{FONT}" fontsize="11" shape="record" style="filled,rounded" '
         f'penwidth="1.2"]\n',
         f'\tedge [fontname="{FONT}" fontsize="9" color="#64748b" arrowsize="0.7"]\n',
@@ -398,7 +400,7 @@ def forward_dot(
         lines.append("\t}\n")
     lines += edge_lines
     if legend:
-        lines += _legend(rankdir, collapse is not None and bool(groups))
+        lines += _legend(collapse is not None and bool(groups))
     lines.append("}\n")
     return "".join(lines)
 
@@ -498,7 +500,8 @@ def _group_node(
     return f"g{g.index} {_attrs(attrs)}\n"
 
 
-def _legend(rankdir: str, with_group: bool) -> list[str]:
+def _legend(with_group: bool, adjoint: bool = False) -> list[str]:
+    """A key of the colours: one small table node."""
     items = [
         ("input / parameter", INPUT),
         ("constant", CONST),
@@ -507,26 +510,21 @@ def _legend(rankdir: str, with_group: bool) -> list[str]:
     ]
     if with_group:
         items.append(("neuron / layer", GROUP))
-    lines = [
-        "\tsubgraph cluster_legend {\n",
-        '\t\tgraph [label="legend" style="rounded" color="#cbd5e1" fontcolor="#64748b"]\n',
-    ]
-    prev = None
-    for k, (text, (fill, border)) in enumerate(items):
-        lines.append(
-            f'\t\tlegend{k} [label="{text}" shape="box" style="filled,rounded" '
-            f'fillcolor="{fill}" color="{border}" fontsize="9"]\n'
-        )
-        if prev is not None:
-            lines.append(f'\t\t{prev} -> legend{k} [style="invis"]\n')
-        prev = f"legend{k}"
-    lines.append(
-        f'\t\tlegend_op [label="op" shape="ellipse" style="filled" fillcolor="{OP[0]}" '
-        f'color="{OP[1]}" fontsize="9" width="0.3" height="0.3"]\n'
+    if not adjoint:
+        items.append(("op", OP))
+    cells = "".join(
+        f'<td bgcolor="{fill}" color="{border}">{text}</td>' for text, (fill, border) in items
     )
-    lines.append(f'\t\t{prev} -> legend_op [style="invis"]\n')
-    lines.append("\t}\n")
-    return lines
+    if adjoint:
+        cells += (
+            f'<td color="white"><font color="{ADJOINT_EDGE}">&#8594; carries a gradient</font>'
+            f'</td><td color="white"><font color="{ZERO_EDGE}">- - &#8594; carries 0</font></td>'
+        )
+    return [
+        f'	legend [id="legend" shape="plaintext" style="" fontsize="9" label=<<table '
+        f'border="0" cellborder="1" cellspacing="3" cellpadding="3"><tr>'
+        f'<td border="0"><font color="#64748b">key:</font></td>{cells}</tr></table>>]\n'
+    ]
 
 
 # -- reverse accumulation, step by step ------------------------------------------------------
@@ -604,9 +602,11 @@ def adjoint_dot(
     lines = _header(
         "adjoint",
         rankdir,
-        f' label="adjoint graph of {_esc(root_name)}: reverse edges carry '
-        f'adjoint × local derivative; nodes numbered in the order reverse accumulation '
-        f'visits them" labelloc="t"',
+        f' label="adjoint graph of {_esc(root_name)}: each reverse edge carries the adjoint '
+        f"of its tail × the local derivative\\nvisit k: the order in which reverse "
+        f'accumulation reaches the node" labelloc="t"',
+        nodesep=0.35,
+        ranksep=0.6,
     )
     for i, v in enumerate(order):
         fill, border = _kind_colours(v, root)
@@ -642,6 +642,6 @@ def adjoint_dot(
                 f'color="{colour}" fontcolor="{colour}" penwidth="1.4"{style}]\n'
             )
     if legend:
-        lines += _legend(rankdir, False)
+        lines += _legend(False, adjoint=True)
     lines.append("}\n")
     return "".join(lines)
