@@ -99,6 +99,20 @@ def test_edges_follow_argument_order_and_repeat_for_a_plus_a() -> None:
     assert f'id="e{iy}_0"' in src and f'id="e{iy}_1"' in src
 
 
+def test_argument_roles_are_labelled_where_order_matters() -> None:
+    a, b, c = Value(3.0, label="a"), Value(5.0, label="b"), Value(2.0, label="c")
+    y = (b - a) / c**a
+    src = to_dot(y)
+    order = toposort(y)
+    ia, ib, ic = order.index(a), order.index(b), order.index(c)
+    isub, ipow, iy = order.index(y._prev[0]), order.index(y._prev[1]), order.index(y)
+    assert re.search(rf'n{ib} -> op{isub} \[id="e{isub}_0" headlabel="\+"\]', src)
+    assert re.search(rf'n{ia} -> op{isub} \[id="e{isub}_1" headlabel="−"\]', src)
+    assert re.search(rf'n{ic} -> op{ipow} \[id="e{ipow}_0" headlabel="base"\]', src)
+    assert f'n{isub} -> op{iy} [id="e{iy}_0" headlabel="num"]' in src
+    assert "headlabel" not in to_dot(a * b + c)  # order does not matter there
+
+
 def test_show_grad_false_and_rankdir() -> None:
     o, _ = neuron()
     src = to_dot(o, show_grad=False, rankdir="TB")

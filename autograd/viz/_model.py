@@ -148,6 +148,10 @@ def _kind_colours(v: Value, root: Value) -> tuple[str, str]:
     return VALUE
 
 
+# which argument is which, for the ops where order matters (x ** y with a Value exponent)
+_ROLES = {"-": ("+", "−"), "/": ("num", "den"), "**": ("base", "exp")}
+
+
 def _header(
     name: str, rankdir: str, extra: str = "", nodesep: float = 0.25, ranksep: float = 0.35
 ) -> list[str]:
@@ -157,7 +161,8 @@ def _header(
         f'ranksep="{ranksep}" bgcolor="white"{extra}]\n',
         f'\tnode [fontname="{FONT}" fontsize="11" shape="record" style="filled,rounded" '
         f'penwidth="1.2"]\n',
-        f'\tedge [fontname="{FONT}" fontsize="9" color="#64748b" arrowsize="0.7"]\n',
+        f'\tedge [fontname="{FONT}" fontsize="9" color="#64748b" arrowsize="0.7" '
+        f'labelfontsize="8" labelfontcolor="#64748b" labeldistance="1.6"]\n',
     ]
 
 
@@ -380,7 +385,9 @@ def forward_dot(
                 continue  # inside one box
             src = f"n{pi}" if gp is None else f"g{gp.index}"
             if gi is None and gp is None:
-                edge_lines.append(f"\t{src} -> {dst} [id=\"e{i}_{k}\"]\n")
+                role = _ROLES.get(v._op) if len(v._prev) == 2 else None
+                tag = f' headlabel="{role[k]}"' if role else ""
+                edge_lines.append(f'\t{src} -> {dst} [id="e{i}_{k}"{tag}]\n')
             else:
                 seen = group_edges.setdefault((src, dst), [])
                 if pi not in seen:
