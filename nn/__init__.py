@@ -1,0 +1,90 @@
+"""adjointgrad's neural networks, built on `autograd.Value` (micrograd-compatible).
+
+    >>> from nn import MLP
+    >>> model = MLP(2, [16, 16, 1], seed=0)       # ReLU hidden layers, linear output
+    >>> len(model.parameters())
+    337
+    >>> score = model([0.5, -1.0])                 # a single Value
+
+Layout:
+
+    nn.modules        Module, Neuron, Layer, MLP (and the activations)
+    nn.init           weight initialization schemes (He, Glorot, LeCun, micrograd's uniform)
+    nn.losses         mse, half_squared_error, hinge, binary_cross_entropy_with_logits,
+                      cross_entropy, l2, softmax, log_softmax, logsumexp
+    nn.optim          SGD, Adam; LinearDecay, StepDecay, CosineDecay learning-rate schedules
+    nn.datasets       make_moons, make_circles, make_spirals, xor, encoder_patterns, minibatches
+    nn.serialize      save / load as JSON (atomic writes, all checks before any change)
+    nn.torch_bridge   to_torch / from_torch (torch imported only when called)
+
+Naming convention (read by the graph pictures, `autograd.viz`):
+
+* A parameter's dotted name is its path from the outermost module, as listed by
+  ``named_parameters()``: ``layers.<i>.neurons.<j>.w.<k>`` and ``layers.<i>.neurons.<j>.b``
+  for an MLP. Each parameter Value's ``label`` is that name.
+* Every node a neuron creates when called (its n-ary ``dot``, the ``+ b`` and the activation)
+  has ``node._scope`` = the neuron's dotted name, e.g. ``"layers.0.neurons.3"`` -- the prefix
+  of its parameters' names. Inside ``autograd.name_scope("outer")`` it is
+  ``"outer.layers.0.neurons.3"``. Modules set ``_scope`` directly on these few nodes (no
+  context manager per call: this is the hot path of training).
+* Inputs given to a model as plain numbers become leaves labelled ``x[0]``, ``x[1]``, ...
+"""
+
+from .datasets import (
+    encoder_patterns,
+    make_circles,
+    make_moons,
+    make_spirals,
+    minibatches,
+    signed,
+    xor,
+)
+from .init import INITIALIZERS
+from .losses import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    half_squared_error,
+    hinge,
+    l2,
+    log_softmax,
+    logsumexp,
+    mse,
+    softmax,
+)
+from .modules import ACTIVATIONS, MLP, Layer, Module, Neuron
+from .optim import SGD, Adam, CosineDecay, LinearDecay, StepDecay
+from .serialize import load_model
+from .torch_bridge import from_torch, to_torch
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITIALIZERS",
+    "MLP",
+    "SGD",
+    "Adam",
+    "CosineDecay",
+    "Layer",
+    "LinearDecay",
+    "Module",
+    "Neuron",
+    "StepDecay",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "encoder_patterns",
+    "from_torch",
+    "half_squared_error",
+    "hinge",
+    "l2",
+    "load_model",
+    "log_softmax",
+    "logsumexp",
+    "make_circles",
+    "make_moons",
+    "make_spirals",
+    "minibatches",
+    "mse",
+    "signed",
+    "softmax",
+    "to_torch",
+    "xor",
+]

@@ -1,0 +1,489 @@
+"""Modules: `Module`, `Neuron`, `Layer`, `MLP` (micrograd-compatible, plus activations and init).
+
+A neuron with weights $w \\in R^n$, bias $b$ and activation $f$ computes
+
+    $y = f(w \\cdot x + b)$
+
+as three graph nodes: one n-ary ``dot`` node, one ``+`` node and the activation node (none for a
+linear neuron). A `Layer` is a list of neurons that all see the same input; an `MLP` chains
+layers, the output of one being the input of the next.
+
+Names and scopes (the contract with the pictures in `autograd.viz`):
+
+* every parameter has a dotted name, as returned by `Module.named_parameters()`, e.g.
+  ``layers.0.neurons.3.w.1`` (MLP -> layer 0 -> neuron 3 -> weight 1) or ``layers.0.neurons.3.b``;
+  the parameter Value's ``label`` is that name (relative to the outermost module it belongs to);
+* every node a neuron creates while being called (its ``dot``, ``+`` and activation nodes) has
+  ``node._scope`` set to the neuron's dotted name, e.g. ``"layers.0.neurons.3"``: the prefix of
+  its parameters' names. Inside ``autograd.name_scope("outer")`` it becomes
+  ``"outer.layers.0.neurons.3"``. A neuron used on its own (not inside a Layer/MLP) has the
+  empty name, so its nodes keep ``_scope`` None (or the enclosing name_scope).
+
+Names are given when a module is assigned to an attribute of another module (``self.layers =
+[...]``); `named_parameters()` always walks the live structure.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from autograd import Value, dot
+
+from .init import Initializer, RandomSource, get_initializer, make_rng
+
+__all__ = ["ACTIVATIONS", "Module", "Neuron", "Layer", "MLP", "activation_fn"]
+
+# activation name -> (name in reprs, as in micrograd's "ReLUNeuron")
+ACTIVATIONS: dict[str, str] = {
+    "relu": "ReLU",
+    "tanh": "Tanh",
+    "sigmoid": "Sigmoid",
+    "leaky_relu": "LeakyReLU",
+    "softplus": "Softplus",
+    "linear": "Linear",
+}
+
+Act = Callable[[Value], Value]
+
+
+def activation_fn(name: str, negative_slope: float = 0.01) -> Act | None:
+    """The function applying activation `name` to one Value (None for "linear").
+
+    relu: $\\max(0, z)$; tanh; sigmoid: $1/(1+e^{-z})$; leaky_relu: $z$ if $z>0$ else $s z$;
+    softplus: $\\ln(1+e^z)$; linear: $z$.
+    """
+    if name == "linear":
+        return None
+    if name == "relu":
+        return Value.relu
+    if name == "tanh":
+        return Value.tanh
+    if name == "sigmoid":
+        return Value.sigmoid
+    if name == "softplus":
+        return Value.softplus
+    if name == "leaky_relu":
+        return functools.partial(Value.leaky_relu, slope=negative_slope)
+    raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+
+
+def _check_activation(name: object, what: str) -> str:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(
+            f"{what}: unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}"
+        )
+    return name
+
+
+def _resolve_activation(activation: str | bool, nonlin: bool | None, who: str) -> str:
+    """Combine the new ``activation=`` with micrograd's ``nonlin=`` (True: relu, False: linear)."""
+    if isinstance(activation, bool):  # micrograd's positional Neuron(nin, nonlin)
+        if nonlin is not None and bool(nonlin) != activation:
+            raise ValueError(f"{who}: conflicting nonlin={activation} and nonlin={nonlin}")
+        nonlin, activation = activation, "relu"
+    act = _check_activation(activation, who)
+    if nonlin is None:
+        return act
+    if nonlin:
+        if act == "linear":
+            raise ValueError(f"{who}: nonlin=True conflicts with activation='linear'")
+        return act
+    if act not in ("relu", "linear"):
+        raise ValueError(f"{who}: nonlin=False conflicts with activation={act!r}")
+    return "linear"
+
+
+def _check_size(n: object, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{what} must be a positive int, got {type(n).__name__}: {n!r}")
+    if n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n}")
+    return int(n)
+
+
+def _kind(x: object) -> str:
+    return "None" if x is None else f"{type(x).__name__} {x!r:.40}"
+
+
+def _as_inputs(x: object, nin: int, who: str) -> list[Value]:
+    """Check a model's input once at the entry and lift plain numbers to leaves ``x[i]``."""
+    cls = x.__class__
+    if cls is not list and cls is not tuple:
+        if (
+            x is None
+            or isinstance(x, (str, bytes, Value, numbers.Number, dict))
+            or not hasattr(x, "__len__")
+            or not hasattr(x, "__getitem__")
+        ):
+            raise TypeError(f"{who} expects a list of {nin} numbers or Values, got {_kind(x)}")
+        x = list(x)  # type: ignore[call-overload]  # numpy arrays, ranges, ...
+    xs: Sequence[Any] = x  # type: ignore[assignment]
+    if len(xs) != nin:
+        raise ValueError(f"{who} expects {nin} inputs, got {len(xs)}")
+    out: list[Value] = []
+    for i, v in enumerate(xs):
+        if v.__class__ is Value:
+            out.append(v)
+        elif isinstance(v, numbers.Real) and not isinstance(v, bool):
+            out.append(Value(v, label=f"x[{i}]"))
+        else:
+            raise TypeError(f"{who} input {i} must be a number or a Value, got {_kind(v)}")
+    return out
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _name_tree(value: object, name: str) -> None:
+    """Give `value` (a module, a parameter, or a list of them) the dotted `name`."""
+    if isinstance(value, Module):
+        value._set_path(name)
+    elif value.__class__ is Value:
+        value.label = name  # type: ignore[union-attr]
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            if isinstance(item, (Module, Value, list, tuple)):
+                _name_tree(item, f"{name}.{i}")
+
+
+class Module:
+    """Base class: a module owns parameters (Values) and sub-modules, found in its attributes.
+
+    Attributes whose names start with "_" are private; every other attribute holding a Value,
+    a Module, or a list/tuple of them is part of the model, in attribute order. So a subclass
+    only assigns ``self.w = [...]`` or ``self.layers = [...]``, and `parameters`,
+    `named_parameters`, `zero_grad`, `state_dict`, `save` and `load` work.
+    """
+
+    _path: str = ""  # dotted name inside the outermost module ("" for the outermost)
+    _scope: str | None = None  # _path, or None for ""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if not name.startswith("_"):
+            _name_tree(value, _join(self._path, name))
+
+    def _set_path(self, path: str) -> None:
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_scope", path or None)
+        for name, value in vars(self).items():
+            if not name.startswith("_"):
+                _name_tree(value, _join(path, name))
+
+    # -- parameters ---------------------------------------------------------------------------
+
+    def named_parameters(self, prefix: str = "") -> list[tuple[str, Value]]:
+        """(dotted name, parameter) pairs, in `parameters()` order; a shared Value appears once."""
+        out: list[tuple[str, Value]] = []
+        _collect(self, prefix, out, set())
+        return out
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in the order of `named_parameters()`."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        return len(self.parameters())
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0 (backward accumulates into it)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def config(self) -> dict[str, Any] | None:
+        """The constructor arguments that fix the architecture (None: not known)."""
+        return None
+
+    # -- saving and loading -------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, float]:
+        """``{name: value}`` for every parameter, in `named_parameters()` order."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Any) -> None:
+        """Set every parameter from `state` (as made by `state_dict`).
+
+        Every name, the total count and every value are checked first; on any problem a
+        `ValueError` names it and no parameter is changed.
+        """
+        from .serialize import load_state_dict
+
+        load_state_dict(self, state)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the parameters (and the architecture) as JSON, atomically. Returns the path."""
+        from .serialize import save
+
+        return save(self, path)
+
+    def load(self, path: str | Path) -> None:
+        """Read parameters saved by `save` into this model (all checks first, as in
+        `load_state_dict`; the file must be for this architecture)."""
+        from .serialize import load
+
+        load(self, path)
+
+
+def _collect(obj: object, name: str, out: list[tuple[str, Value]], seen: set[int]) -> None:
+    if obj.__class__ is Value:
+        if id(obj) not in seen:
+            seen.add(id(obj))
+            out.append((name, obj))  # type: ignore[arg-type]
+    elif isinstance(obj, Module):
+        for attr, value in vars(obj).items():
+            if not attr.startswith("_"):
+                _collect(value, _join(name, attr), out, seen)
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            _collect(item, f"{name}.{i}", out, seen)
+
+
+class Neuron(Module):
+    """$y = f(\\sum_i w_i x_i + b)$ with activation $f$.
+
+    ``Neuron(nin)`` is micrograd's ReLU neuron; ``Neuron(nin, nonlin=False)`` (or
+    ``activation="linear"``) is linear; ``activation`` is one of relu, tanh, sigmoid,
+    leaky_relu, softplus, linear. Weights are drawn by `init` ("auto": the activation's
+    default, see `nn.init`) from `fan_in` = nin and `fan_out` (the layer's width); b = 0.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str | bool = "relu",
+        nonlin: bool | None = None,
+        *,
+        init: str | Initializer = "auto",
+        seed: int | None = None,
+        rng: RandomSource | None = None,
+        fan_out: int = 1,
+        negative_slope: float = 0.01,
+    ) -> None:
+        nin = _check_size(nin, "Neuron nin")
+        fan_out = _check_size(fan_out, "Neuron fan_out")
+        act = _resolve_activation(activation, nonlin, "Neuron")
+        draw = get_initializer(init, act)
+        r = make_rng(seed, rng)
+        self.w = [Value(draw(nin, fan_out, r)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self._negative_slope = float(negative_slope)
+        self._set_activation(act)
+
+    def _set_activation(self, act: str) -> None:
+        self._activation = _check_activation(act, "Neuron")
+        self._act = activation_fn(act, self._negative_slope)
+
+    @property
+    def activation(self) -> str:
+        return self._activation
+
+    @activation.setter
+    def activation(self, name: str) -> None:
+        self._set_activation(name)
+
+    @property
+    def nonlin(self) -> bool:
+        """micrograd's flag: False for a linear neuron."""
+        return self._activation != "linear"
+
+    @nonlin.setter
+    def nonlin(self, flag: bool) -> None:
+        self._set_activation("relu" if flag else "linear")
+
+    @property
+    def negative_slope(self) -> float:
+        return self._negative_slope
+
+    @property
+    def nin(self) -> int:
+        return len(self.w)
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        return self._forward(_as_inputs(x, len(self.w), "Neuron"))
+
+    def _forward(self, x: list[Value]) -> Value:
+        # the hot path of training: three nodes, tagged with this neuron's name
+        s = dot(self.w, x)
+        z = s + self.b
+        f = self._act
+        y = z if f is None else f(z)
+        outer = s._scope  # set only inside autograd.name_scope(...)
+        if outer is None:
+            s._scope = z._scope = y._scope = self._scope
+        else:
+            scope = outer if self._scope is None else f"{outer}.{self._scope}"
+            s._scope = z._scope = y._scope = scope
+        return y
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def config(self) -> dict[str, Any]:
+        cfg: dict[str, Any] = {"type": "Neuron", "nin": self.nin, "activation": self.activation}
+        if self.activation == "leaky_relu":
+            cfg["negative_slope"] = self._negative_slope
+        return cfg
+
+    def __repr__(self) -> str:
+        return f"{ACTIVATIONS[self._activation]}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """`nout` neurons that all read the same `nin` inputs: $y_j = f(w_j \\cdot x + b_j)$.
+
+    Called on a list of inputs it returns the list of outputs, or a single Value if nout == 1
+    (as in micrograd). Keyword arguments are those of `Neuron`.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str | bool = "relu",
+        nonlin: bool | None = None,
+        *,
+        init: str | Initializer = "auto",
+        seed: int | None = None,
+        rng: RandomSource | None = None,
+        negative_slope: float = 0.01,
+    ) -> None:
+        nin = _check_size(nin, "Layer nin")
+        nout = _check_size(nout, "Layer nout")
+        act = _resolve_activation(activation, nonlin, "Layer")
+        r = make_rng(seed, rng)
+        self.neurons = [
+            Neuron(nin, act, init=init, rng=r, fan_out=nout, negative_slope=negative_slope)
+            for _ in range(nout)
+        ]
+
+    @property
+    def nin(self) -> int:
+        return self.neurons[0].nin
+
+    @property
+    def nout(self) -> int:
+        return len(self.neurons)
+
+    @property
+    def activation(self) -> str:
+        return self.neurons[0].activation
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        out = self._forward(_as_inputs(x, self.nin, "Layer"))
+        return out[0] if len(out) == 1 else out
+
+    def _forward(self, x: list[Value]) -> list[Value]:
+        return [n._forward(x) for n in self.neurons]
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def config(self) -> dict[str, Any]:
+        cfg: dict[str, Any] = {
+            "type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation
+        }
+        if self.activation == "leaky_relu":
+            cfg["negative_slope"] = self.neurons[0].negative_slope
+        return cfg
+
+    def _structure(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+    def __repr__(self) -> str:
+        return f"{self._structure()} ({len(self.parameters())} parameters)"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``MLP(nin, [n1, n2, ..., nk])`` chains k layers,
+    $h_0 = x$, $h_l = f_l(W_l h_{l-1} + b_l)$, with `activation` on the hidden layers and
+    `output_activation` on the last (micrograd: ReLU hidden, linear output).
+
+    Returns a single Value if the last layer has one neuron, else a list. ``seed=`` or
+    ``rng=`` make the initialization reproducible; ``init=`` picks a scheme (see `nn.init`).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        output_activation: str = "linear",
+        *,
+        init: str | Initializer = "auto",
+        seed: int | None = None,
+        rng: RandomSource | None = None,
+        negative_slope: float = 0.01,
+    ) -> None:
+        nin = _check_size(nin, "MLP nin")
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise TypeError(f"MLP nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        sizes = [nin] + [_check_size(n, f"MLP nouts[{i}]") for i, n in enumerate(nouts)]
+        self._activation = _check_activation(activation, "MLP activation")
+        self._output_activation = _check_activation(output_activation, "MLP output_activation")
+        self._negative_slope = float(negative_slope)
+        r = make_rng(seed, rng)
+        last = len(sizes) - 2
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                self._output_activation if i == last else self._activation,
+                init=init,
+                rng=r,
+                negative_slope=negative_slope,
+            )
+            for i in range(last + 1)
+        ]
+
+    @property
+    def nin(self) -> int:
+        return self.layers[0].nin
+
+    @property
+    def nouts(self) -> list[int]:
+        return [layer.nout for layer in self.layers]
+
+    @property
+    def activation(self) -> str:
+        return self._activation
+
+    @property
+    def output_activation(self) -> str:
+        return self._output_activation
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        xs = _as_inputs(x, self.layers[0].nin, "MLP")
+        for layer in self.layers:
+            xs = layer._forward(xs)
+        return xs[0] if len(xs) == 1 else xs
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for n in layer.neurons for p in (*n.w, n.b)]
+
+    def config(self) -> dict[str, Any]:
+        cfg: dict[str, Any] = {
+            "type": "MLP",
+            "nin": self.nin,
+            "nouts": self.nouts,
+            "activation": self._activation,
+            "output_activation": self._output_activation,
+        }
+        if "leaky_relu" in (self._activation, self._output_activation):
+            cfg["negative_slope"] = self._negative_slope
+        return cfg
+
+    def summary(self) -> str:
+        """One line: ``MLP(2 -> 16 relu -> 16 relu -> 1 linear): 337 parameters``."""
+        steps = " -> ".join(f"{layer.nout} {layer.activation}" for layer in self.layers)
+        return f"MLP({self.nin} -> {steps}): {len(self.parameters())} parameters"
+
+    def __repr__(self) -> str:
+        inner = ", ".join(layer._structure() for layer in self.layers)
+        return f"MLP of [{inner}] ({len(self.parameters())} parameters)"
+
+
