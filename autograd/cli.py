@@ -8,9 +8,10 @@ backprop stepper (``-o steps.html``) or prints the text tape (``--tape``).
 
 The expression is parsed with `ast` and checked against an allow-list before anything is
 computed: numbers, the variable names given on the command line, ``+ - * / **``, unary minus
-and plus, parentheses, and calls of the Value functions in `FUNCTIONS`. Nothing is ever
-evaluated by Python itself (no eval, no exec), and there is no attribute access, subscript or
-other name. Every error is one clean message that points at the offending column.
+and plus, parentheses, and calls of the Value functions in `FUNCTIONS`. The checked tree is
+then walked node by node with the engine's own operations: Python never runs any of the text,
+and there is no attribute access, subscript or other name. Every error is one clean message
+that points at the offending column.
 
 Exit status: 0 success; 1 the maths failed (a domain error such as log of a negative number,
 division by zero, an overflow to inf or nan) or the file could not be written; 2 the command
@@ -184,7 +185,7 @@ def parse_expression(expr: str, names: Sequence[str]) -> ast.Expression:
             raise ExpressionError(f"unexpected control character {ch!r}", (row, col, col + 1))
     lines = expr.split("\n")
     try:
-        tree = ast.parse(expr, mode="eval")
+        tree = ast.parse(expr, mode="eval")  # parses one expression; runs nothing
     except SyntaxError as exc:
         lineno = min(max(exc.lineno or 1, 1), len(lines))
         line = lines[lineno - 1]
