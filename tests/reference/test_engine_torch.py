@@ -57,7 +57,8 @@ OPS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any], st.SearchStrate
     "sqrt": (Value.sqrt, torch.sqrt, st.floats(1e-3, 1e3)),
     "tanh": (Value.tanh, torch.tanh, st.floats(-1000, 1000)),
     "sigmoid": (Value.sigmoid, torch.sigmoid, st.floats(-1000, 1000)),
-    "softplus": (Value.softplus, F.softplus, st.floats(-1000, 1000)),
+    # torch's F.softplus switches to x itself above x = 20; logaddexp(x, 0) is the exact form
+    "softplus": (Value.softplus, lambda t: torch.logaddexp(t, torch.zeros_like(t)), st.floats(-1000, 1000)),
     "relu": (Value.relu, torch.relu, st.floats(-10, 10)),
     "leaky_relu": (lambda v: v.leaky_relu(0.05), lambda t: F.leaky_relu(t, 0.05), st.floats(-10, 10)),
     "sin": (Value.sin, torch.sin, st.floats(-100, 100)),
@@ -125,7 +126,7 @@ TORCH_FUNCTIONS: dict[str, Callable[[Any, Any], Any]] = {
     "poly-exp": lambda x, y: x * x * y + torch.exp(x * y),
     "tanh-sigmoid": lambda x, y: torch.tanh(x * y) * torch.sigmoid(y) + torch.sin(x) * torch.cos(y),
     "log-sqrt-pow": lambda x, y: torch.log(torch.sqrt(x * x + y * y)) + x**y,
-    "softplus-div": lambda x, y: F.softplus(x / y) - (x - y) ** 3,
+    "softplus-div": lambda x, y: torch.logaddexp(x / y, torch.zeros_like(x)) - (x - y) ** 3,
 }
 
 
