@@ -31,8 +31,8 @@ __all__ = [
     "logsumexp",
 ]
 
-Pred = Value | float
-Batch = Sequence[Pred] | Sequence[Sequence[Pred]]
+# a batch: per example a Value or number, or a list of them (a model's output, as it returns it)
+Batch = Sequence[Any]
 
 
 def _value(v: object, who: str, where: str) -> Value:
@@ -185,7 +185,7 @@ def log_softmax(logits: Sequence[Value | float]) -> list[Value]:
     return [z - lse for z in zs]
 
 
-def cross_entropy(logits: Sequence[Sequence[Value | float]], targets: Sequence[int]) -> Value:
+def cross_entropy(logits: Sequence[Any], targets: Sequence[int]) -> Value:
     """Softmax cross-entropy with integer class targets:
     $\\frac{1}{N} \\sum_n [\\mathrm{logsumexp}(z_n) - z_{n, c_n}]$ (the negative log-likelihood of
     the softmax of the logits $z_n$), through a stable log-sum-exp."""

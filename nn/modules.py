@@ -377,6 +377,10 @@ class Layer(Module):
         out = self._forward(_as_inputs(x, self.nin, "Layer"))
         return out[0] if len(out) == 1 else out
 
+    def forward(self, x: Sequence[Value | float]) -> list[Value]:
+        """Like calling the layer, but always a list (also for a single neuron)."""
+        return self._forward(_as_inputs(x, self.nin, "Layer"))
+
     def _forward(self, x: list[Value]) -> list[Value]:
         return [n._forward(x) for n in self.neurons]
 

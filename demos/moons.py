@@ -1,0 +1,234 @@
+"""Train micrograd's demo network on the two moons: ``python -m demos.moons``.
+
+The setup of micrograd's demo.ipynb: an MLP(2, [16, 16, 1]) (ReLU hidden layers, linear
+output), 100 moons points with noise 0.1 and labels -1/+1, the max-margin (hinge) loss plus
+1e-4 L2 regularization, and 100 full-batch SGD steps with learning rate 1.0 - 0.9 k / 100.
+The data come from `nn.datasets.make_moons` (no scikit-learn).
+
+Writes into ``--out`` (default ``out/``): ``decision_boundary.png``, ``loss.png`` and
+``model.json`` (reload it with ``nn.load_model``). Needs the demo extras for the pictures and
+the progress bar: ``pip install -e '.[demo]'`` (matplotlib, tqdm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograd import Value, no_grad
+from nn import MLP, SGD, Adam, LinearDecay, hinge, l2, make_moons, signed
+from nn.optim import Optimizer
+
+DEMO_EXTRAS = "pip install -e '.[demo]'  (or: pip install matplotlib tqdm)"
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns: the model, the data, and the loss/accuracy of every step."""
+
+    model: MLP
+    X: list[list[float]]
+    y: list[int]  # -1 / +1
+    losses: list[float] = field(default_factory=list)
+    accuracies: list[float] = field(default_factory=list)  # before each step's update
+    final_accuracy: float = 0.0  # of the trained model, after the last update
+    seconds: float = 0.0
+
+
+def accuracy(scores: Sequence[Any], y: Sequence[int]) -> float:
+    """Fraction of points on the right side: sign(score) == label (labels -1/+1)."""
+    right: int = sum((s.data > 0) == (t > 0) for s, t in zip(scores, y))
+    return right / len(y)
+
+
+def score(model: MLP, x: Sequence[float]) -> float:
+    """The model's score for one point (its single output)."""
+    out = model(x)
+    if not isinstance(out, Value):
+        raise TypeError(f"expected a model with one output, got {len(out)}")
+    return out.data
+
+
+def make_optimizer(name: str, params: list[Value], lr: float | None, steps: int) -> Optimizer:
+    """micrograd's SGD with linear decay (lr 1.0 -> 0.1), or Adam with the same decay."""
+    if name == "sgd":
+        start = 1.0 if lr is None else lr
+        return SGD(params, lr=LinearDecay(start, 0.1 * start, steps))
+    if name == "adam":
+        start = 0.05 if lr is None else lr
+        return Adam(params, lr=LinearDecay(start, 0.1 * start, steps))
+    raise ValueError(f"unknown optimizer {name!r}; choose sgd or adam")
+
+
+def train(
+    steps: int = 100,
+    seed: int = 0,
+    hidden: Sequence[int] = (16, 16),
+    optimizer: str = "sgd",
+    lr: float | None = None,
+    n: int = 100,
+    noise: float = 0.1,
+    alpha: float = 1e-4,
+    on_step: Callable[[int, float, float], None] | None = None,
+) -> TrainResult:
+    """Full-batch training as in micrograd's demo; `on_step(k, loss, accuracy)` after each step."""
+    X, labels = make_moons(n, noise, seed=seed)
+    y = signed(labels)
+    model = MLP(2, [*hidden, 1], seed=seed)
+    params = model.parameters()
+    opt = make_optimizer(optimizer, params, lr, steps)
+    result = TrainResult(model, X, y)
+    start = time.perf_counter()
+    for k in range(steps):
+        scores = [model(x) for x in X]
+        loss = hinge(scores, y) + l2(params, alpha)
+        acc = accuracy(scores, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        result.losses.append(loss.data)
+        result.accuracies.append(acc)
+        if on_step is not None:
+            on_step(k, loss.data, acc)
+    with no_grad():
+        result.final_accuracy = accuracy([model(x) for x in X], y)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _grid(lo: float, hi: float, k: int) -> list[float]:
+    return [lo + (hi - lo) * i / (k - 1) for i in range(k)]
+
+
+def plot_decision_boundary(result: TrainResult, path: Path, plt: Any, resolution: int = 70) -> None:
+    """The model's score over a grid (sign = predicted class) and the training points."""
+    xs0 = [p[0] for p in result.X]
+    xs1 = [p[1] for p in result.X]
+    gx = _grid(min(xs0) - 0.5, max(xs0) + 0.5, resolution)
+    gy = _grid(min(xs1) - 0.5, max(xs1) + 0.5, resolution)
+    model = result.model
+    with no_grad():
+        z = [[score(model, [a, b]) for a in gx] for b in gy]
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.contourf(gx, gy, z, levels=[-1e9, 0.0, 1e9], colors=["#f4b6b6", "#b6cdf4"], alpha=0.8)
+    ax.contour(gx, gy, z, levels=[0.0], colors="k", linewidths=1.0)
+    for label, color in ((-1, "#c0392b"), (1, "#2952a3")):
+        pts = [p for p, t in zip(result.X, result.y) if t == label]
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], c=color, s=22, edgecolors="k",
+                   linewidths=0.5, label=f"y = {label:+d}")
+    ax.set_title(f"{model.summary()}\ntraining accuracy {result.final_accuracy:.0%}")
+    ax.set_xlabel("x[0]")
+    ax.set_ylabel("x[1]")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_loss(result: TrainResult, path: Path, plt: Any) -> None:
+    """Loss (hinge + L2) and training accuracy against the step."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    steps = range(len(result.losses))
+    ax.plot(steps, result.losses, color="#2952a3", label="loss (hinge + L2)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax2 = ax.twinx()
+    ax2.plot(steps, [100 * a for a in result.accuracies], color="#c0392b", label="accuracy")
+    ax2.set_ylabel("training accuracy (%)")
+    ax2.set_ylim(0, 105)
+    lines = ax.get_lines() + ax2.get_lines()
+    ax.legend(lines, [str(line.get_label()) for line in lines], loc="center right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes like 16,16, got {text!r}") from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"expected positive sizes like 16,16, got {text!r}")
+    return sizes
+
+
+def _positive(text: str) -> int:
+    k = int(text)
+    if k < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {k}")
+    return k
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m demos.moons",
+        description="Train micrograd's demo MLP on the two moons; save plots and the model.",
+    )
+    p.add_argument("--steps", type=_positive, default=100, help="training steps (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the data and the weights")
+    p.add_argument("--hidden", type=_sizes, default=[16, 16], help="hidden sizes (default 16,16)")
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    p.add_argument("--lr", type=float, default=None,
+                   help="starting learning rate, decayed linearly to 10%% (sgd 1.0, adam 0.05)")
+    p.add_argument("--n", type=_positive, default=100, help="number of points (default 100)")
+    p.add_argument("--noise", type=float, default=0.1, help="noise of the moons (default 0.1)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p.parse_args(argv)
+
+
+def _import_extras() -> tuple[Any, Any]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
+    except ImportError as e:
+        raise SystemExit(
+            f"demos.moons needs matplotlib and tqdm ({e.name or e} is missing): {DEMO_EXTRAS}"
+        ) from None
+    return plt, tqdm
+
+
+def main(argv: Sequence[str] | None = None) -> TrainResult:
+    args = parse_args(argv)
+    plt, tqdm = _import_extras()
+    args.out.mkdir(parents=True, exist_ok=True)
+    bar = tqdm(total=args.steps, desc="moons", unit="step", disable=args.quiet, file=sys.stderr)
+
+    def progress(k: int, loss: float, acc: float) -> None:
+        bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.0%}", refresh=False)
+        bar.update(1)
+
+    try:
+        result = train(args.steps, args.seed, args.hidden, args.optimizer, args.lr, args.n,
+                       args.noise, on_step=progress)
+    finally:
+        bar.close()
+    files = {
+        "decision boundary": args.out / "decision_boundary.png",
+        "loss curve": args.out / "loss.png",
+        "trained model": args.out / "model.json",
+    }
+    plot_decision_boundary(result, files["decision boundary"], plt)
+    plot_loss(result, files["loss curve"], plt)
+    result.model.save(files["trained model"])
+    print(result.model.summary())
+    print(
+        f"trained {args.steps} steps in {result.seconds:.1f} s: final loss "
+        f"{result.losses[-1]:.4f}, training accuracy {result.final_accuracy:.0%}"
+    )
+    for what, path in files.items():
+        print(f"wrote {what}: {path}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
