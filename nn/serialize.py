@@ -223,7 +223,7 @@ def load(module: Module, path: str | os.PathLike[str]) -> None:
     arch, mine = doc.get("architecture"), module.config()
     if arch is not None and mine is not None and arch != mine:
         raise ValueError(
-            f"{source} holds a {_describe(arch)} but this model is a {_describe(mine)}"
+            f"{source} holds {_describe(arch)} but this model is {_describe(mine)}"
         )
     load_state_dict(module, doc["parameters"], source)
 

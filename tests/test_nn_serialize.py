@@ -97,7 +97,10 @@ def refuses(model: nn.Module, path: Path, message: str) -> None:
 
 def test_a_file_for_another_architecture(tmp_path: Path) -> None:
     path = saved(tmp_path, MLP(2, [8, 1], seed=0))
-    refuses(MLP(2, [16, 16, 1], seed=0), path, r"holds a MLP\(nin=2, nouts=\[8, 1\]")
+    refuses(
+        MLP(2, [16, 16, 1], seed=0), path,
+        r"holds MLP\(nin=2, nouts=\[8, 1\].* but this model is MLP\(nin=2, nouts=\[16, 16, 1\]",
+    )
     # same shapes, other activation: the weights would load but mean something else
     path = saved(tmp_path, MLP(2, [4, 1], activation="tanh", seed=0))
     refuses(MLP(2, [4, 1], seed=0), path, "activation='tanh'")
