@@ -27,7 +27,8 @@ Naming convention (read by the graph pictures, `autograd.viz`):
   of its parameters' names. Inside ``autograd.name_scope("outer")`` it is
   ``"outer.layers.0.neurons.3"``. Modules set ``_scope`` directly on these few nodes (no
   context manager per call: this is the hot path of training).
-* Inputs given to a model as plain numbers become leaves labelled ``x[0]``, ``x[1]``, ...
+* Inputs given to a model as plain numbers become leaves labelled ``x[0]``, ``x[1]``, ... with
+  no scope: they are the model's inputs, not part of it. Nodes a loss creates have no scope.
 """
 
 from .datasets import (
