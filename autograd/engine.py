@@ -623,9 +623,17 @@ def _d_pow(z: Any, a: tuple[Any, ...], n: Any) -> tuple[Any, ...]:
 # ---------------------------------------------------------------------------------------------
 
 
+_data = operator.attrgetter("data")
+_ONLY_VALUES = frozenset([Value])
+
+
 def _lift_all(values: Iterable[Value | Number], fn: str, arg: str) -> tuple[Value, ...]:
+    """The items as a tuple of Values: plain numbers become leaves, anything else is refused."""
+    items = tuple(values)
+    if set(map(type, items)) <= _ONLY_VALUES:  # the common case, checked at C speed
+        return items  # type: ignore[return-value]
     out = []
-    for i, v in enumerate(values):
+    for i, v in enumerate(items):
         if v.__class__ is not Value:
             lv = _lift(v)
             if lv is None:
@@ -640,7 +648,7 @@ def sum(values: Iterable[Value | Number]) -> Value:
     xs = _lift_all(values, "sum", "values")
     if not xs:
         return _leaf(0.0)
-    return _node(_builtin_sum([x.data for x in xs]), xs, None, "sum")
+    return _node(_builtin_sum(map(_data, xs)), xs, None, "sum")
 
 
 RULES["sum"] = lambda z, a, _: (1.0,) * len(a)
@@ -655,7 +663,7 @@ def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
         raise ValueError(f"dot: ws has {len(wt)} items but xs has {len(xt)}; they must match")
     if not wt:
         return _leaf(0.0)
-    data = _builtin_sum(map(_mul, [w.data for w in wt], [x.data for x in xt]))
+    data = _builtin_sum(map(_mul, map(_data, wt), map(_data, xt)))
     return _node(data, wt, xt, "dot")
 
 

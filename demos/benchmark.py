@@ -118,35 +118,12 @@ def hand_step(params: Params, X: list[list[float]], Y: list[float], lr: float, a
     return loss + alpha * sq
 
 
-class _DotMLP:
-    """Stand-in until nn.MLP exists: ReLU hidden layers, linear output, neurons via dot."""
-
-    def __init__(self, nin: int, nouts: list[int]) -> None:
-        sz = [nin, *nouts]
-        self.layers = [
-            [([Value(0.0) for _ in range(a)], Value(0.0)) for _ in range(b)] for a, b in zip(sz, sz[1:])
-        ]
-
-    def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for w, b in layer for p in (*w, b)]
-
-    def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.grad = 0.0
-
-    def __call__(self, x: Any) -> Any:
-        for k, layer in enumerate(self.layers):
-            last = k == len(self.layers) - 1
-            x = [autograd.dot(w, x) + b for w, b in layer]
-            if not last:
-                x = [v.relu() for v in x]
-        return x[0]
-
-
 def engine_model(params: Params) -> Any:
     """nn.MLP with the given weights (micrograd's demo network)."""
+    import nn
+
     ws, bs = params
-    model = _DotMLP(len(ws[0][0]), [len(layer) for layer in ws])
+    model = nn.MLP(len(ws[0][0]), [len(layer) for layer in ws])
     flat = [v for layer_w, layer_b in zip(ws, bs) for row, b in zip(layer_w, layer_b) for v in (*row, b)]
     for p, v in zip(model.parameters(), flat):
         p.data = v
