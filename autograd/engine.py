@@ -623,15 +623,12 @@ def _d_pow(z: Any, a: tuple[Any, ...], n: Any) -> tuple[Any, ...]:
 # ---------------------------------------------------------------------------------------------
 
 
-_data = operator.attrgetter("data")
-_ONLY_VALUES = frozenset([Value])
+# Value's own `data` slot reader: C speed, and a TypeError for anything that is not a Value.
+_data_of_value = Value.__dict__["data"].__get__
 
 
-def _lift_all(values: Iterable[Value | Number], fn: str, arg: str) -> tuple[Value, ...]:
-    """The items as a tuple of Values: plain numbers become leaves, anything else is refused."""
-    items = tuple(values)
-    if set(map(type, items)) <= _ONLY_VALUES:  # the common case, checked at C speed
-        return items  # type: ignore[return-value]
+def _lift_all(items: tuple[Any, ...], fn: str, arg: str) -> tuple[Value, ...]:
+    """The items as Values: plain numbers become leaves, anything else is refused by name."""
     out = []
     for i, v in enumerate(items):
         if v.__class__ is not Value:
@@ -643,12 +640,17 @@ def _lift_all(values: Iterable[Value | Number], fn: str, arg: str) -> tuple[Valu
     return tuple(out)
 
 
-def sum(values: Iterable[Value | Number]) -> Value:
+def sum(values: Iterable[Value | Number]) -> Value:  # shadows builtins.sum on purpose
     """$f(x_1..x_n) = \\sum_i x_i$ as ONE node with n parents; $\\partial f/\\partial x_i = 1$."""
-    xs = _lift_all(values, "sum", "values")
+    xs = values if values.__class__ is tuple else tuple(values)
+    try:  # all Values: the common case, at C speed
+        data = _builtin_sum(map(_data_of_value, xs))
+    except TypeError:
+        xs = _lift_all(xs, "sum", "values")
+        data = _builtin_sum(map(_data_of_value, xs))
     if not xs:
         return _leaf(0.0)
-    return _node(_builtin_sum(map(_data, xs)), xs, None, "sum")
+    return _node(data, xs, None, "sum")
 
 
 RULES["sum"] = lambda z, a, _: (1.0,) * len(a)
@@ -657,13 +659,18 @@ RULES["sum"] = lambda z, a, _: (1.0,) * len(a)
 def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
     """$f(w, x) = \\sum_i w_i x_i$ as ONE node; $\\partial f/\\partial w_i = x_i$,
     $\\partial f/\\partial x_i = w_i$. Parents are w_1..w_n then x_1..x_n."""
-    wt = _lift_all(ws, "dot", "ws")
-    xt = _lift_all(xs, "dot", "xs")
+    wt = ws if ws.__class__ is tuple else tuple(ws)
+    xt = xs if xs.__class__ is tuple else tuple(xs)
     if len(wt) != len(xt):
         raise ValueError(f"dot: ws has {len(wt)} items but xs has {len(xt)}; they must match")
+    try:  # all Values: the common case, at C speed
+        data = _builtin_sum(map(_mul, map(_data_of_value, wt), map(_data_of_value, xt)))
+    except TypeError:
+        wt = _lift_all(wt, "dot", "ws")
+        xt = _lift_all(xt, "dot", "xs")
+        data = _builtin_sum(map(_mul, map(_data_of_value, wt), map(_data_of_value, xt)))
     if not wt:
         return _leaf(0.0)
-    data = _builtin_sum(map(_mul, map(_data, wt), map(_data, xt)))
     return _node(data, wt, xt, "dot")
 
 
