@@ -229,6 +229,29 @@ def w4_bytes_per_node(n: int) -> tuple[float, float]:
     return after_forward, after_backward
 
 
+def w4_micrograd_bytes_per_node(n: int) -> float:
+    """The same chain in micrograd (collector paused: its nodes are cycles, so it would free some)."""
+    from micrograd.engine import Value as MValue
+
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        x, c1, c2 = MValue(0.5), MValue(0.999999), MValue(1e-6)
+        base = tracemalloc.get_traced_memory()[0]
+        for _ in range(n):
+            x = x * c1 + c2
+        per_node = (tracemalloc.get_traced_memory()[0] - base) / (2 * n)
+        del x
+    finally:
+        tracemalloc.stop()
+        if was_enabled:
+            gc.enable()
+        gc.collect()
+    return per_node
+
+
 def have_micrograd() -> bool:
     try:
         import micrograd.nn  # noqa: F401
@@ -286,6 +309,8 @@ def run(args: argparse.Namespace) -> dict[str, float]:
 
     n4 = min(n2, 200_000)
     res["w4_forward"], res["w4_backward"] = w4_bytes_per_node(n4)
+    if have_micrograd():
+        res["w4_micrograd"] = w4_micrograd_bytes_per_node(min(n4, 100_000))
 
     gc_note = "garbage collector OFF (--no-gc)" if args.no_gc else "garbage collector on"
     print(f"adjointgrad benchmark ({'quick' if args.quick else 'full'} sizes, best of {reps}, {gc_note})")
@@ -322,6 +347,8 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     row(
         "after backward", f"{res['w4_backward']:.1f} B/node", None, "   (each grad is now a float of its own)"
     )
+    if "w4_micrograd" in res:
+        row("micrograd 0.1.0", f"{res['w4_micrograd']:.1f} B/node", None, "   (after forward)")
     return res
 
 
