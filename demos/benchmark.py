@@ -212,44 +212,35 @@ def w3_hand(a: list[float], b: list[float]) -> tuple[float, list[float], list[fl
     return s, [g * y for y in b], [g * x for x in a]
 
 
-def w4_bytes_per_node(n: int) -> tuple[float, float]:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        x, c1, c2 = Value(0.5), Value(0.999999), Value(1e-6)
-        base = tracemalloc.get_traced_memory()[0]
-        for _ in range(n):
-            x = x * c1 + c2
-        after_forward = (tracemalloc.get_traced_memory()[0] - base) / (2 * n)
-        x.backward()
-        after_backward = (tracemalloc.get_traced_memory()[0] - base) / (2 * n)
-        del x
-    finally:
-        tracemalloc.stop()
-    return after_forward, after_backward
+def chain_bytes_per_node(
+    make: Callable[[float], Any], n: int, differentiate: bool = True
+) -> tuple[float, float]:
+    """Bytes per node (tracemalloc) of the W2 chain built from `make`: after forward, after backward
+    (NaN without `differentiate`: micrograd's recursive backward cannot take a deep chain).
 
-
-def w4_micrograd_bytes_per_node(n: int) -> float:
-    """The same chain in micrograd (collector paused: its nodes are cycles, so it would free some)."""
-    from micrograd.engine import Value as MValue
-
+    The collector is paused while measuring, so micrograd's cyclic nodes are counted too.
+    """
     gc.collect()
     was_enabled = gc.isenabled()
     gc.disable()
     tracemalloc.start()
     try:
-        x, c1, c2 = MValue(0.5), MValue(0.999999), MValue(1e-6)
+        x, c1, c2 = make(0.5), make(0.999999), make(1e-6)
         base = tracemalloc.get_traced_memory()[0]
         for _ in range(n):
             x = x * c1 + c2
-        per_node = (tracemalloc.get_traced_memory()[0] - base) / (2 * n)
+        after_forward = (tracemalloc.get_traced_memory()[0] - base) / (2 * n)
+        after_backward = math.nan
+        if differentiate:
+            x.backward()
+            after_backward = (tracemalloc.get_traced_memory()[0] - base) / (2 * n)
         del x
     finally:
         tracemalloc.stop()
         if was_enabled:
             gc.enable()
         gc.collect()
-    return per_node
+    return after_forward, after_backward
 
 
 def have_micrograd() -> bool:
@@ -308,9 +299,11 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     res["w3_engine"] = best_of(lambda: w3_engine(va, vb), reps)
 
     n4 = min(n2, 200_000)
-    res["w4_forward"], res["w4_backward"] = w4_bytes_per_node(n4)
+    res["w4_forward"], res["w4_backward"] = chain_bytes_per_node(Value, n4)
     if have_micrograd():
-        res["w4_micrograd"] = w4_micrograd_bytes_per_node(min(n4, 100_000))
+        from micrograd.engine import Value as MValue
+
+        res["w4_micrograd"] = chain_bytes_per_node(MValue, min(n4, 100_000), differentiate=False)[0]
 
     gc_note = "garbage collector OFF (--no-gc)" if args.no_gc else "garbage collector on"
     print(f"adjointgrad benchmark ({'quick' if args.quick else 'full'} sizes, best of {reps}, {gc_note})")

@@ -19,6 +19,7 @@ from autograd.viz import (
     render_bytes,
     to_dot,
 )
+from tests.graphs import neuron
 
 pytest.importorskip("graphviz", reason="draw_dot needs the graphviz Python package")
 
@@ -38,15 +39,6 @@ HAVE_WASM = _have_wasm()
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
-def neuron() -> Value:
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
 
 
 def svg_texts(svg: bytes | str) -> list[str]:

@@ -15,17 +15,7 @@ import pytest
 from autograd import Value, local_grads, toposort
 from autograd.viz import GraphTooLargeError, animate_backward, available_renderers
 from autograd.viz._model import fmt4
-
-
-def neuron() -> Value:
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
+from tests.graphs import neuron
 
 
 def shared() -> Value:

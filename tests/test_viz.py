@@ -14,20 +14,11 @@ import pytest
 import autograd
 from autograd import Value, local_grads, name_scope, toposort
 from autograd.viz import GraphTooLargeError, draw_adjoint, draw_dot, tape, to_dot
+from tests.graphs import article_neuron
 
 graphviz = pytest.importorskip("graphviz", reason="draw_dot needs the graphviz Python package")
 
 
-def neuron() -> tuple[Value, dict[str, Value]]:
-    """The article's neuron: o = tanh(x1*w1 + x2*w2 + b), o = 0.7071."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "n": n}
 
 
 def snapshot(root: Value) -> list[tuple[float, float, str]]:
@@ -57,7 +48,7 @@ def edges(source: str) -> list[tuple[str, str]]:
 
 
 def test_draw_dot_returns_a_digraph_with_records_and_op_nodes() -> None:
-    o, vs = neuron()
+    o, vs = article_neuron()
     o.backward()
     g = draw_dot(o)
     assert isinstance(g, graphviz.Digraph)
@@ -114,7 +105,7 @@ def test_argument_roles_are_labelled_where_order_matters() -> None:
 
 
 def test_show_grad_false_and_rankdir() -> None:
-    o, _ = neuron()
+    o, _ = article_neuron()
     src = to_dot(o, show_grad=False, rankdir="TB")
     assert "grad" not in src
     assert 'rankdir="TB"' in src
@@ -124,12 +115,12 @@ def test_show_grad_false_and_rankdir() -> None:
 
 
 def test_value_draw_dot_shortcut() -> None:
-    o, _ = neuron()
+    o, _ = article_neuron()
     assert o.draw_dot(rankdir="LR").source == draw_dot(o).source
 
 
 def test_digraph_source_is_exactly_to_dot() -> None:
-    o, _ = neuron()
+    o, _ = article_neuron()
     assert draw_dot(o, legend=True).source == to_dot(o, legend=True)
     assert draw_adjoint(o).source == to_dot(o, adjoint=True)
 
@@ -184,13 +175,13 @@ def test_deterministic_byte_for_byte_across_runs() -> None:
     assert outs[0] == outs[1] == outs[2]
     assert b"0x" not in outs[0]  # no id() anywhere
     # and within one process, two builds of the same graph
-    o1, _ = neuron()
-    o2, _ = neuron()
+    o1, _ = article_neuron()
+    o2, _ = article_neuron()
     assert to_dot(o1) == to_dot(o2)
 
 
 def test_drawing_changes_nothing_and_runs_no_backward() -> None:
-    o, _ = neuron()
+    o, _ = article_neuron()
     before = snapshot(o)
     draw_dot(o)
     draw_adjoint(o)
@@ -310,9 +301,8 @@ def test_uncollapsed_modules_are_boxed_by_scope() -> None:
 
 
 def test_moons_network_for_one_input_is_readable() -> None:
-    nn = pytest.importorskip("nn")
-    if not hasattr(nn, "MLP"):
-        pytest.skip("nn.MLP is not available in this checkout")
+    import nn
+
     model = nn.MLP(2, [16, 16, 1], seed=0)
     score = model([0.5, -1.0])
     loss = (1 - score).relu()
@@ -336,7 +326,7 @@ def test_moons_network_for_one_input_is_readable() -> None:
 
 
 def test_adjoint_graph_edges_carry_local_derivative_and_gradient() -> None:
-    o, _ = neuron()
+    o, _ = article_neuron()
     src = draw_adjoint(o).source
     o.backward()  # the engine's gradients, to compare with (drawing did not need them)
     order = toposort(o)
@@ -372,7 +362,7 @@ def test_adjoint_graph_of_a_plus_a_has_two_edges_and_zero_edges_are_dashed() -> 
 
 
 def test_adjoints_do_not_depend_on_existing_grads() -> None:
-    o, _ = neuron()
+    o, _ = article_neuron()
     o.backward()
     o.backward()  # .grad now holds twice the gradient
     assert "adjoint 0.5000" in to_dot(o, adjoint=True)
@@ -382,7 +372,7 @@ def test_adjoints_do_not_depend_on_existing_grads() -> None:
 
 
 def test_tape_lists_nodes_like_a_program() -> None:
-    o, vs = neuron()
+    o, vs = article_neuron()
     o.backward()
     text = tape(o)
     lines = text.splitlines()
