@@ -96,14 +96,17 @@ class no_grad:
     Thread-local: another thread building a graph at the same time is not affected.
     """
 
+    def __init__(self) -> None:
+        self._outer: list[bool] = []  # a stack, so one instance can be entered again inside itself
+
     def __enter__(self) -> no_grad:
-        self._prev_mode = _state.grad_enabled
+        self._outer.append(_state.grad_enabled)
         _state.grad_enabled = False
         _special_add(1)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self._prev_mode
+        _state.grad_enabled = self._outer.pop()
         _special_add(-1)
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -557,3 +557,16 @@ def test_backward_of_a_leaf_and_toposort_orders() -> None:
     assert autograd.toposort(r, leaves=False) == [p, q, r]
     with pytest.raises(TypeError, match="expected a Value"):
         autograd.toposort(1.0)  # type: ignore[arg-type]
+
+
+def test_no_grad_nests_and_restores() -> None:
+    ng = autograd.no_grad()
+    with ng:
+        with ng:
+            assert not autograd.is_grad_enabled()
+        assert not autograd.is_grad_enabled()
+        with autograd.no_grad():
+            pass
+        assert not autograd.is_grad_enabled()
+    assert autograd.is_grad_enabled()
+    assert autograd.engine._special == 0
