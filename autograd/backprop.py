@@ -45,21 +45,21 @@ def toposort(root: Value, leaves: bool = True) -> list[Value]:
             continue
         push(v)
         push(None)
+        # Parents are pushed last-first, so they are visited (and numbered) in argument order.
+        y = v._y
         if x.__class__ is tuple:  # "sum" and "dot"
-            for p in x:
-                if p not in seen:
-                    push(p)
-            y = v._y
             if y is not None:
-                for p in y:
+                for p in reversed(y):
                     if p not in seen:
                         push(p)
+            for p in reversed(x):
+                if p not in seen:
+                    push(p)
         else:
-            if x not in seen:
-                push(x)
-            y = v._y
             if y is not None and y not in seen:
                 push(y)
+            if x not in seen:
+                push(x)
     return order
 
 
