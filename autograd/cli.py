@@ -40,6 +40,7 @@ EXIT_MATH = 1
 EXIT_USAGE = 2
 
 MAX_EXPR_CHARS = 10_000
+MAX_DEPTH = 200  # the same limit on every Python version (3.10's parser takes deeper nesting)
 PROG = "python -m autograd"
 
 FUNCTIONS: dict[str, Callable[..., Value]] = {
@@ -203,6 +204,15 @@ def parse_expression(expr: str, names: Sequence[str]) -> ast.Expression:
         raise ExpressionError("the expression is nested too deeply to parse") from None
     except ValueError as exc:  # e.g. null bytes on some Python versions
         raise ExpressionError(f"cannot parse the expression: {exc}") from None
+
+    deep: list[tuple[ast.AST, int]] = [(tree.body, 1)]
+    while deep:  # iterative: the depth check must not itself recurse
+        node, depth = deep.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(
+                f"the expression is nested more than {MAX_DEPTH} levels deep", _span(node, lines)
+            )
+        deep.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
     known = set(names)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}

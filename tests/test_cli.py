@@ -411,3 +411,17 @@ def test_cli_agrees_with_the_engine(
     assert got["value"] == pytest.approx(value, rel=1e-12, abs=1e-12)
     for n in LEAF_NAMES:
         assert got["grad"][n] == pytest.approx(env[n].grad, rel=1e-9, abs=1e-12), (text, n)
+
+
+@pytest.mark.parametrize(
+    "expr", ["-" * 250 + "x", "x" + "**x" * 250]
+)
+def test_nesting_limit_is_the_same_on_every_python(expr: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(["--", expr, "x=1"], capsys)
+    assert status == 2 and out == ""
+    assert "nested more than 200 levels deep" in err
+
+
+def test_nesting_below_the_limit_is_computed(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["--", "-" * 150 + "x", "x=3"], capsys)
+    assert status == 0 and out.startswith("value = 3\n")
