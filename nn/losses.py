@@ -54,21 +54,27 @@ def _number(t: object, who: str, where: str) -> float:
     return x
 
 
-def _pairs(
-    predictions: Any, targets: Any, who: str
-) -> tuple[list[Value], list[float], int]:
-    """Flatten a batch into (predictions, targets) element pairs; also return the batch size."""
+def _batch_size(
+    predictions: Any, targets: Any, who: str, preds: str = "predictions", targs: str = "targets"
+) -> int:
+    """Check that a batch is a list of predictions with one target each; return its size."""
     if isinstance(predictions, Value) or not isinstance(predictions, Sequence):
-        raise TypeError(
-            f"{who} expects a batch: a list of predictions, got {type(predictions).__name__}"
-        )
+        raise TypeError(f"{who} expects a batch: a list of {preds}, got {type(predictions).__name__}")
     if isinstance(targets, (str, bytes)) or not isinstance(targets, Sequence):
-        raise TypeError(f"{who} expects a list of targets, got {type(targets).__name__}")
+        raise TypeError(f"{who} expects a list of {targs}, got {type(targets).__name__}")
     n = len(predictions)
     if n == 0:
         raise ValueError(f"{who}: the batch is empty")
     if len(targets) != n:
-        raise ValueError(f"{who}: {n} predictions but {len(targets)} targets")
+        raise ValueError(f"{who}: {n} {preds} but {len(targets)} targets")
+    return n
+
+
+def _pairs(
+    predictions: Any, targets: Any, who: str
+) -> tuple[list[Value], list[float], int]:
+    """Flatten a batch into (predictions, targets) element pairs; also return the batch size."""
+    n = _batch_size(predictions, targets, who)
     ps: list[Value] = []
     ts: list[float] = []
     for i, (p, t) in enumerate(zip(predictions, targets)):
@@ -190,15 +196,7 @@ def cross_entropy(logits: Sequence[Any], targets: Sequence[int]) -> Value:
     $\\frac{1}{N} \\sum_n [\\mathrm{logsumexp}(z_n) - z_{n, c_n}]$ (the negative log-likelihood of
     the softmax of the logits $z_n$), through a stable log-sum-exp."""
     who = "cross_entropy"
-    if isinstance(logits, Value) or not isinstance(logits, Sequence):
-        raise TypeError(f"{who} expects a list of per-example lists of logits")
-    if isinstance(targets, (str, bytes)) or not isinstance(targets, Sequence):
-        raise TypeError(f"{who} expects a list of class indices, got {type(targets).__name__}")
-    n = len(logits)
-    if n == 0:
-        raise ValueError(f"{who}: the batch is empty")
-    if len(targets) != n:
-        raise ValueError(f"{who}: {n} examples of logits but {len(targets)} targets")
+    n = _batch_size(logits, targets, who, "examples of logits", "class indices")
     terms: list[Value] = []
     for i, (row, c) in enumerate(zip(logits, targets)):
         zs = _logits(row, who, f"example {i}")
