@@ -37,6 +37,7 @@ from typing import Any
 __all__ = [
     "Value",
     "RULES",
+    "FORMULAS",
     "Number",
     "sum",
     "dot",
@@ -53,6 +54,10 @@ Rule = Callable[[Any, tuple[Any, ...], Any], tuple[Any, ...]]
 
 # op name -> local derivative rule: rule(z, args, arg) -> (dz/dargs[0], dz/dargs[1], ...)
 RULES: dict[str, Rule] = {}
+# op name -> the same derivatives as text, for pictures: one entry per argument (the last entry
+# serves every further argument), in the names {x} and {y} (the arguments; {y} is the op's
+# number for x ** 2 and leaky_relu), {z} (the output) and {other} (dot: the paired argument).
+FORMULAS: dict[str, tuple[str, ...]] = {}
 
 _builtin_sum = builtins.sum
 _mul = operator.mul
@@ -397,6 +402,7 @@ class Value:
         return _node(self.data + other.data, self, other, "+")  # type: ignore[union-attr]
 
     RULES["+"] = lambda z, a, _: (1.0, 1.0)
+    FORMULAS["+"] = ("1", "1")
 
     def __sub__(self, other: Value | Number) -> Value:
         """$f(x, y) = x - y$"""
@@ -407,6 +413,7 @@ class Value:
         return _node(self.data - other.data, self, other, "-")  # type: ignore[union-attr]
 
     RULES["-"] = lambda z, a, _: (1.0, -1.0)
+    FORMULAS["-"] = ("1", "-1")
 
     def __mul__(self, other: Value | Number) -> Value:
         """$f(x, y) = x y$"""
@@ -417,6 +424,7 @@ class Value:
         return _node(self.data * other.data, self, other, "*")  # type: ignore[union-attr]
 
     RULES["*"] = lambda z, a, _: (a[1], a[0])
+    FORMULAS["*"] = ("{y}", "{x}")
 
     def __truediv__(self, other: Value | Number) -> Value:
         """$f(x, y) = x / y$, defined for $y \\ne 0$"""
@@ -436,12 +444,14 @@ class Value:
 
     # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2 = -z/y
     RULES["/"] = lambda z, a, _: (1.0 / a[1], -z / a[1])
+    FORMULAS["/"] = ("1/{y}", "-{x}/{y}²")
 
     def __neg__(self) -> Value:
         """$f(x) = -x$"""
         return _node(-self.data, self, None, "neg")
 
     RULES["neg"] = lambda z, a, _: (-1.0,)
+    FORMULAS["neg"] = ("-1",)
 
     def __pos__(self) -> Value:
         return self
@@ -451,6 +461,7 @@ class Value:
         return _node(abs(self.data), self, None, "abs")
 
     RULES["abs"] = lambda z, a, _: (0.0 if a[0] == 0 else (1.0 if a[0] > 0 else -1.0),)
+    FORMULAS["abs"] = ("sign({x})",)
 
     def __pow__(self, other: Value | Number) -> Value:
         """$f(x) = x^n$ for a number n; $f(x, y) = x^y$ for a Value y (then x must be >= 0)"""
@@ -484,6 +495,7 @@ class Value:
         return _node(_float_pow(x, n), self, None, "**", n)
 
     RULES["**"] = lambda z, a, n: _d_pow(z, a, n)
+    FORMULAS["**"] = ("{y}·{x}^({y}-1)", "{x}^{y}·ln {x}")
 
     def __radd__(self, other: Number) -> Value:
         o = _lift(other)
@@ -512,6 +524,7 @@ class Value:
         return _node(_float_exp(self.data), self, None, "exp")
 
     RULES["exp"] = lambda z, a, _: (z,)
+    FORMULAS["exp"] = ("exp({x}) = {z}",)
 
     def log(self) -> Value:
         """$f(x) = \\ln x$, defined for $x > 0$"""
@@ -521,6 +534,7 @@ class Value:
         return _node(math.log(x), self, None, "log")
 
     RULES["log"] = lambda z, a, _: (_safe_div(1.0, a[0]),)
+    FORMULAS["log"] = ("1/{x}",)
 
     def sqrt(self) -> Value:
         """$f(x) = \\sqrt{x}$, defined for $x \\ge 0$"""
@@ -530,18 +544,21 @@ class Value:
         return _node(math.sqrt(x), self, None, "sqrt")
 
     RULES["sqrt"] = lambda z, a, _: (_safe_div(0.5, z),)
+    FORMULAS["sqrt"] = ("1/(2·{z})",)
 
     def tanh(self) -> Value:
         """$f(x) = \\tanh x$, $f'(x) = 1 - f(x)^2$"""
         return _node(math.tanh(self.data), self, None, "tanh")
 
     RULES["tanh"] = lambda z, a, _: (1.0 - z * z,)
+    FORMULAS["tanh"] = ("1 - {z}²",)
 
     def sigmoid(self) -> Value:
         """$f(x) = 1 / (1 + e^{-x})$, $f'(x) = f(x)(1 - f(x))$ (stable for large |x|)"""
         return _node(_float_sigmoid(self.data), self, None, "sigmoid")
 
     RULES["sigmoid"] = lambda z, a, _: (z * (1.0 - z),)
+    FORMULAS["sigmoid"] = ("{z}·(1 - {z})",)
 
     def relu(self) -> Value:
         """$f(x) = \\max(0, x)$, $f'(x) = [x > 0]$"""
@@ -549,6 +566,7 @@ class Value:
         return _node(x if x > 0 else 0.0, self, None, "relu")
 
     RULES["relu"] = lambda z, a, _: (1.0 if a[0] > 0 else 0.0,)
+    FORMULAS["relu"] = ("[{x} > 0]",)
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """$f(x) = x$ for $x > 0$, else $s x$"""
@@ -557,6 +575,7 @@ class Value:
         return _node(x if x > 0 else s * x, self, None, "leaky_relu", s)
 
     RULES["leaky_relu"] = lambda z, a, s: (1.0 if a[0] > 0 else s,)
+    FORMULAS["leaky_relu"] = ("1 if {x} > 0 else {y}",)
 
     def softplus(self) -> Value:
         """$f(x) = \\ln(1 + e^x)$, $f'(x) = \\sigma(x)$ (stable for large |x|)"""
@@ -564,18 +583,21 @@ class Value:
         return _node(max(x, 0.0) + math.log1p(_float_exp(-abs(x))), self, None, "softplus")
 
     RULES["softplus"] = lambda z, a, _: (_sigmoid(a[0]),)
+    FORMULAS["softplus"] = ("sigmoid({x})",)
 
     def sin(self) -> Value:
         """$f(x) = \\sin x$, $f'(x) = \\cos x$"""
         return _node(_finite_or_nan(math.sin, self.data), self, None, "sin")
 
     RULES["sin"] = lambda z, a, _: (_cos(a[0]),)
+    FORMULAS["sin"] = ("cos({x})",)
 
     def cos(self) -> Value:
         """$f(x) = \\cos x$, $f'(x) = -\\sin x$"""
         return _node(_finite_or_nan(math.cos, self.data), self, None, "cos")
 
     RULES["cos"] = lambda z, a, _: (-_sin(a[0]),)
+    FORMULAS["cos"] = ("-sin({x})",)
 
     # -- reverse accumulation -----------------------------------------------------------------
 
@@ -657,6 +679,7 @@ def sum(values: Iterable[Value | Number]) -> Value:  # shadows builtins.sum on p
 
 
 RULES["sum"] = lambda z, a, _: (1.0,) * len(a)
+FORMULAS["sum"] = ("1",)
 
 
 def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
@@ -683,6 +706,7 @@ def _d_dot(z: Any, a: tuple[Any, ...], _: Any) -> tuple[Any, ...]:
 
 
 RULES["dot"] = _d_dot
+FORMULAS["dot"] = ("{other}",)
 
 
 def local_grads(v: Value) -> tuple[float, ...]:

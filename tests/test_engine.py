@@ -570,3 +570,15 @@ def test_no_grad_nests_and_restores() -> None:
         assert not autograd.is_grad_enabled()
     assert autograd.is_grad_enabled()
     assert autograd.engine._special == 0
+
+
+def test_every_rule_has_its_formula_beside_it() -> None:
+    from autograd.engine import FORMULAS
+
+    assert set(FORMULAS) == set(autograd.RULES)
+    arity = {"neg": 1, "abs": 1, "exp": 1, "log": 1, "sqrt": 1, "tanh": 1, "sigmoid": 1, "relu": 1,
+             "leaky_relu": 1, "softplus": 1, "sin": 1, "cos": 1, "sum": 1, "dot": 1}
+    for op, forms in FORMULAS.items():
+        assert len(forms) == arity.get(op, 2), op
+        for f in forms:
+            f.format(x="x", y="y", z="z", other="o")  # only the documented names

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..backprop import toposort
-from ..engine import Value
+from ..engine import FORMULAS, Value
 from ._layout import simple_svg
 from ._model import (
     GraphTooLargeError,
@@ -31,53 +31,19 @@ Layout = Literal["auto", "graphviz", "simple"]
 
 
 def rule_text(v: Value, k: int, names: list[str], out: str) -> str:
-    """The local derivative d v / d (argument k) as a formula in the nodes' names."""
-    op = v._op
-    a = names[0]
-    b = names[1] if len(names) > 1 else ""
-    if op == "+":
-        return "1"
-    if op == "-":
-        return "1" if k == 0 else "-1"
-    if op == "*":
-        return b if k == 0 else a
-    if op == "/":
-        return f"1/{b}" if k == 0 else f"-{a}/{b}²"
-    if op == "neg":
-        return "-1"
-    if op == "abs":
-        return f"sign({a})"
-    if op == "**":
-        if v._arg is not None:
-            n = float(v._arg)
-            return f"{_num(n)}·{a}^{_num(n - 1)}"
-        return f"{b}·{a}^({b}-1)" if k == 0 else f"{a}^{b}·ln {a}"
-    if op == "exp":
-        return f"exp({a}) = {out}"
-    if op == "log":
-        return f"1/{a}"
-    if op == "sqrt":
-        return f"1/(2·{out})"
-    if op == "tanh":
-        return f"1 - {out}²"
-    if op == "sigmoid":
-        return f"{out}·(1 - {out})"
-    if op == "relu":
-        return f"[{a} > 0]"
-    if op == "leaky_relu":
-        return f"1 if {a} > 0 else {_num(float(v._arg))}"
-    if op == "softplus":
-        return f"sigmoid({a})"
-    if op == "sin":
-        return f"cos({a})"
-    if op == "cos":
-        return f"-sin({a})"
-    if op == "sum":
-        return "1"
-    if op == "dot":
-        n = len(names) // 2
-        return names[k + n] if k < n else names[k - n]
-    return f"∂{out}/∂{names[k]}"
+    """The local derivative d v / d (argument k) as a formula in the nodes' names.
+
+    The formulas live beside the derivative rules, in `autograd.engine.FORMULAS`."""
+    forms = FORMULAS.get(v._op)
+    if not forms:
+        return f"∂{out}/∂{names[k]}"
+    half = len(names) // 2
+    return forms[min(k, len(forms) - 1)].format(
+        x=names[0],
+        y=names[1] if len(names) > 1 else _num(float(v._arg or 0.0)),
+        z=out,
+        other=names[k + half] if k < half else names[k - half],
+    )
 
 
 def _graph_svg(order: list[Value], root: Value, grad_text: list[str], layout: Layout) -> str:
