@@ -45,14 +45,20 @@ class GraphTooLargeError(ValueError):
 # -- numbers and names ------------------------------------------------------------------------
 
 
-def fmt4(x: float) -> str:
-    """A number to 4 significant digits: 2.000, 0.7071, -1.500, 1.235e5, 1.000e-5, nan, inf."""
+def _special(x: float, zero: str) -> str | None:
+    """The text of nan, +-inf and 0 (each format writes zero its own way), else None."""
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
-    if x == 0:
-        return "0.000"
+    return zero if x == 0 else None
+
+
+def fmt4(x: float) -> str:
+    """A number to 4 significant digits: 2.000, 0.7071, -1.500, 1.235e5, 1.000e-5, nan, inf."""
+    special = _special(x, "0.000")
+    if special is not None:
+        return special
     s = f"{x:#.4g}"
     if "e" in s:
         mant, exp = s.split("e")
@@ -62,15 +68,10 @@ def fmt4(x: float) -> str:
 
 def fixed4(x: float) -> str:
     """A number with 4 decimals (0.7071, -1.5000), or 4-decimal scientific if far from 1."""
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if x == 0:
-        return "0.0000"
-    if 1e-4 <= abs(x) < 1e9:
-        return f"{x:.4f}"
-    return f"{x:.4e}"
+    special = _special(x, "0.0000")
+    if special is not None:
+        return special
+    return f"{x:.4f}" if 1e-4 <= abs(x) < 1e9 else f"{x:.4e}"
 
 
 def _num(x: float) -> str:
