@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .engine import RULES, Value, _as_float, _describe, _fmt, _leaf, _state, creation_site
+from .engine import RULES, Value, _as_float, _describe, _fmt, _leaf, _state, creation_site, float_locals
 
 __all__ = ["toposort", "backward", "grad", "gradcheck", "GradcheckError"]
 
@@ -113,9 +113,7 @@ def backward(root: Value, seed: float = 1.0) -> None:
             z = v.data
             v._x.grad += g * (1.0 - z * z)
         else:
-            args = v._prev
-            local = RULES[op](v.data, tuple([p.data for p in args]), v._arg)
-            for p, d in zip(args, local):
+            for p, d in zip(v._prev, float_locals(v)):
                 p.grad += g * d
     for v, g in zip(kept, old):
         v.grad += g
@@ -136,10 +134,7 @@ def _adjoints(
             continue
         g = adj[v]
         args = v._prev
-        if create_graph:
-            local = RULES[op](v, args, v._arg)
-        else:
-            local = RULES[op](v.data, tuple([p.data for p in args]), v._arg)
+        local = RULES[op](v, args, v._arg) if create_graph else float_locals(v)
         for i, (p, d) in enumerate(zip(args, local)):
             c = g if (create_graph and d.__class__ is float and d == 1.0) else g * d
             if check and not math.isfinite(c):

@@ -29,6 +29,8 @@ import builtins
 import math
 import numbers
 import operator
+import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -46,6 +48,7 @@ __all__ = [
     "name_scope",
     "detect_anomaly",
     "local_grads",
+    "float_locals",
     "creation_site",
 ]
 
@@ -162,9 +165,6 @@ def detect_anomaly() -> Iterator[None]:
 
 def _user_site() -> str:
     """file:line of the innermost frame outside this package (where the user made the node)."""
-    import os
-    import sys
-
     pkg = os.path.dirname(os.path.abspath(__file__))
     frame = sys._getframe(1)
     while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == pkg:
@@ -709,12 +709,16 @@ RULES["dot"] = _d_dot
 FORMULAS["dot"] = ("{other}",)
 
 
+def float_locals(v: Value) -> tuple[Any, ...]:
+    """RULES applied to v's data: d v / d parent for each entry of ``v._prev`` (() for a leaf)."""
+    if not v._op:
+        return ()
+    return RULES[v._op](v.data, tuple([p.data for p in v._prev]), v._arg)
+
+
 def local_grads(v: Value) -> tuple[float, ...]:
-    """The local derivatives d v / d parent, one per entry of ``v._prev`` (floats).
+    """The local derivatives d v / d parent, one per entry of ``v._prev``, as floats.
 
     Used by pictures of the adjoint graph; backward multiplies each by v's adjoint.
     """
-    if not v._op:
-        return ()
-    args = v._prev
-    return tuple(float(d) for d in RULES[v._op](v.data, tuple([p.data for p in args]), v._arg))
+    return tuple(map(float, float_locals(v)))
