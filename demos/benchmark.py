@@ -43,18 +43,11 @@ def best_of(fn: Callable[[], Any], repeats: int) -> float:
 
 
 def moons(n: int, seed: int = 1) -> tuple[list[list[float]], list[float]]:
-    """Two interleaving half circles with noise 0.1, labels -1/+1 (as micrograd's demo)."""
-    rng = random.Random(seed)
-    xs, ys = [], []
-    for i in range(n):
-        t = math.pi * (i // 2) / max(1, n // 2 - 1)
-        if i % 2 == 0:
-            p, y = [math.cos(t), math.sin(t)], -1.0
-        else:
-            p, y = [1.0 - math.cos(t), 0.5 - math.sin(t)], 1.0
-        xs.append([p[0] + rng.gauss(0, 0.1), p[1] + rng.gauss(0, 0.1)])
-        ys.append(y)
-    return xs, ys
+    """n two-moons points with noise 0.1 (`nn.make_moons`), labels -1/+1 for the hinge loss."""
+    import nn
+
+    X, y = nn.make_moons(n, noise=0.1, seed=seed)
+    return [list(map(float, x)) for x in X], [float(t) for t in nn.signed(y)]
 
 
 def init_params(sizes: list[int], seed: int = 0) -> Params:
