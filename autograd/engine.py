@@ -5,7 +5,8 @@ each op, its *local derivatives* are registered in `RULES`: ``RULES[op](z, args,
 ``(dz/dx_1, ..., dz/dx_n)`` for a node ``z = op(x_1, ..., x_n)``. The rules are written with
 arithmetic and the helpers `_exp`, `_log`, `_sigmoid`, `_sin`, `_cos`, so the same rule runs on
 floats (the ordinary backward pass) and on Values (``grad(..., create_graph=True)``, which builds
-the graph of the derivative itself and so gives second derivatives).
+the graph of the derivative itself and so gives second derivatives). `FORMULAS` holds the same
+derivatives as text, for pictures.
 
 Layout of a node (``__slots__``, no per-node dict, set or closure)::
 
