@@ -1,0 +1,119 @@
+"""The article demos (issue 9), each run in its fast mode, checked against independent sums.
+
+Every number a demo takes from the engine is compared here with a computation that does not
+use the engine: the closed-form expressions of the article written out in plain Python, central
+differences of a plain-Python loss, or a direct iteration of the update rule.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def needs_matplotlib() -> None:
+    pytest.importorskip("matplotlib", reason="the demo plots need: pip install -e '.[demo]'")
+
+
+def assert_pngs(folder: Path, names: list[str], out: str) -> None:
+    for name in names:
+        path = folder / name
+        assert path.read_bytes()[:8] == PNG, name
+        assert f"wrote {path}" in out
+
+
+def central_diff(f: object, xs: list[float], h: float = 1e-6) -> list[float]:
+    fn = f  # a plain-Python function of a list of floats
+    out = []
+    for i in range(len(xs)):
+        up, down = list(xs), list(xs)
+        up[i] += h
+        down[i] -= h
+        out.append((fn(up) - fn(down)) / (2 * h))  # type: ignore[operator]
+    return out
+
+
+# --- matrix_form ---------------------------------------------------------------------------
+
+
+def plain_loss(Ws: list[list[list[float]]], x: list[float], y: list[float]) -> float:
+    """C = 1/2 ||a^3 - y||^2 for the tanh, tanh, logistic network, written out directly."""
+    a = x
+    for li, W in enumerate(Ws):
+        z = [sum(w * v for w, v in zip(row, a)) for row in W]
+        a = [math.tanh(v) for v in z] if li < len(Ws) - 1 else [1 / (1 + math.exp(-v)) for v in z]
+    return 0.5 * sum((p - t) ** 2 for p, t in zip(a, y))
+
+
+def test_matrix_form_gradient_equals_the_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    needs_matplotlib()
+    from demos import matrix_form
+
+    r = matrix_form.main(["--quick", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert r.max_diff_W < 1e-12 and r.max_diff_x < 1e-12
+    assert "largest |formula - engine .grad| over all 41 weights" in out
+    # the engine's gradient against central differences of a loss written here
+    Ws, x, y = matrix_form.random_network(matrix_form.SIZES, 0)
+    flat = [w for W in Ws for row in W for w in row]
+    shapes = [(len(W), len(W[0])) for W in Ws]
+
+    def loss_of(ws: list[float]) -> float:
+        it = iter(ws)
+        return plain_loss([[[next(it) for _ in range(c)] for _ in range(r_)] for r_, c in shapes], x, y)
+
+    numeric = central_diff(loss_of, flat)
+    engine = [g for W in r.engine.grad_W for row in W for g in row]
+    assert max(abs(a - b) for a, b in zip(engine, numeric)) < 1e-8
+    numeric_x = central_diff(lambda xs: plain_loss(Ws, xs, y), x)
+    assert max(abs(a - b) for a, b in zip(r.engine.grad_x, numeric_x)) < 1e-8
+    assert abs(r.engine.loss - plain_loss(Ws, x, y)) < 1e-15
+    # the counted multiplications against the closed forms for n units in each of L layers:
+    # backward: L (n + n^2); forward: n^2 + (L - 1)(n^3 + n^2) + n^2
+    n, L3 = r.width, r.depth
+    for L, nb, nf in r.depth_sweep:
+        assert nb == L * (n + n * n)
+        assert nf == 2 * n * n + (L - 1) * (n**3 + n * n)
+    for n, nb, nf in r.width_sweep:
+        assert (nb, nf) == (L3 * (n + n * n), 2 * n * n + (L3 - 1) * (n**3 + n * n))
+    assert_pngs(tmp_path, ["multiplications.png"], out)
+
+
+# --- error_surface -------------------------------------------------------------------------
+
+
+def test_error_surface_paths_follow_the_closed_form(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    needs_matplotlib()
+    from demos import error_surface
+
+    r = error_surface.main(["--quick", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    eta = error_surface.ETA
+    for start, path in zip(error_surface.STARTS, r.one_case):
+        assert len(path) == r.steps + 1
+        # E = (w1 + w2)^2: s = w1 + w2 shrinks by (1 - 4 eta) per step, d = w1 - w2 stays
+        s0, d = start[0] + start[1], start[0] - start[1]
+        for k, (w1, w2, E) in enumerate(path):
+            s = s0 * (1 - 4 * eta) ** k
+            assert abs(w1 - (s + d) / 2) < 1e-12 and abs(w2 - (s - d) / 2) < 1e-12
+            assert abs(E - s * s) < 1e-12
+        assert abs(path[-1][0] + path[-1][1]) < 1e-7  # on the valley floor w1 = -w2
+    ends = {round(p[-1][0] - p[-1][1], 6) for p in r.one_case}
+    assert len(ends) == len(r.one_case)  # different minima
+    # two cases: grad E = H w - b with H = [[2, 2], [2, 4]], b = (0, 2); minimum (-1, 1)
+    rate = max(abs(1 - eta * (3 - math.sqrt(5))), abs(1 - eta * (3 + math.sqrt(5))))
+    for start, path in zip(error_surface.STARTS, r.two_cases):
+        w1, w2 = start
+        for p in path:
+            assert abs(p[0] - w1) < 1e-12 and abs(p[1] - w2) < 1e-12
+            w1, w2 = w1 - eta * (2 * w1 + 2 * w2), w2 - eta * (2 * w1 + 4 * w2 - 2)
+        d0 = math.hypot(start[0] + 1, start[1] - 1)
+        assert math.hypot(path[-1][0] + 1, path[-1][1] - 1) <= d0 * rate**r.steps * (1 + 1e-9)
+    assert "(w1 + w2)^2" in out
+    assert_pngs(tmp_path, ["parabola.png", "surface_one_case.png", "surface_two_cases.png"], out)
