@@ -117,3 +117,47 @@ def test_error_surface_paths_follow_the_closed_form(tmp_path: Path,
         assert math.hypot(path[-1][0] + 1, path[-1][1] - 1) <= d0 * rate**r.steps * (1 + 1e-9)
     assert "(w1 + w2)^2" in out
     assert_pngs(tmp_path, ["parabola.png", "surface_one_case.png", "surface_two_cases.png"], out)
+
+
+# --- delta_rule ----------------------------------------------------------------------------
+
+
+def xor_error(flat: list[float]) -> float:
+    """E = sum of 1/2 (t - y)^2 of the 2-3-1 logistic net (bias first in each neuron's weights)."""
+    sig = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    hidden = [flat[3 * j: 3 * j + 3] for j in range(3)]
+    out = flat[9:13]
+    E = 0.0
+    for (x1, x2), t in (((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 0)):
+        h = [sig(w[0] + w[1] * x1 + w[2] * x2) for w in hidden]
+        y = sig(out[0] + out[1] * h[0] + out[2] * h[1] + out[3] * h[2])
+        E += 0.5 * (t - y) ** 2
+    return E
+
+
+def test_delta_rule_gradient_and_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    needs_matplotlib()
+    from demos import delta_rule
+
+    r = delta_rule.main(["--quick", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    flat0 = [w for layer in r.w0 for wj in layer for w in wj]
+    numeric = central_diff(xor_error, flat0)
+    engine = [g for layer in r.engine_grad for gj in layer for g in gj]
+    formulas = [g for layer in r.formula_grad for gj in layer for g in gj]
+    assert max(abs(a - b) for a, b in zip(engine, numeric)) < 1e-8
+    assert max(abs(a - b) for a, b in zip(formulas, engine)) < 1e-12 and r.grad_diff < 1e-12
+    # Delta w = -eta dE/dw, with the gradient from central differences
+    stepped = [w for layer in r.engine_step for wj in layer for w in wj]
+    for w, w_new, g in zip(flat0, stepped, numeric):
+        assert abs(w_new - (w - delta_rule.ETA * g)) < 1e-8
+    assert r.step_diff < 1e-12
+    # the output delta of the first case by hand: (y - t) y (1 - y)
+    y = r.first_case.outputs[-1][0]
+    assert abs(r.first_case.delta[-1][0] - (y - 0.0) * y * (1 - y)) < 1e-15
+    assert len(r.engine_errors) == r.epochs and max(r.weight_diffs) < 1e-10
+    assert r.engine_errors[-1] < r.engine_errors[0]
+    # the trained weights' error, recomputed here from the formula copy's error curve
+    assert abs(r.formula_errors[0] - xor_error(flat0)) < 1e-14
+    assert "largest difference" in out
+    assert_pngs(tmp_path, ["training.png"], out)
