@@ -58,8 +58,18 @@ def test_page_data_matches_the_engine(tmp_path: Path) -> None:
     data = page_data(html)
     order = toposort(root)
     root.backward()
-    assert len(data["steps"]) == len(order)
-    assert [s["node"] for s in data["steps"]] == list(range(len(order) - 1, -1, -1))
+    # one step per op node, in reverse topological order; leaves are finished by the step of
+    # their last use, and every node but the root is completed by exactly one step
+    assert [s["node"] for s in data["steps"]] == op_steps(order)
+    completed = [i for s in data["steps"] for i in s["completes"]]
+    assert sorted(completed) == list(range(len(order) - 1))
+    for s in data["steps"]:
+        for i in s["completes"]:
+            last = min(j for j, u in enumerate(order) if order[i] in u._prev)  # visited last
+            assert s["node"] == last, (i, s["node"])
+    assert [n["uses"] for n in data["nodes"]] == [
+        sum(1 for u in order for p in u._prev if p is v) for v in order
+    ]
     for i, v in enumerate(order):
         assert data["nodes"][i]["grad"] == fmt4(v.grad)
     # the chain-rule product of every step: adjoint x local = carried
@@ -154,49 +164,64 @@ def console_errors(driver: Any) -> list[str]:
 LAYOUTS = ["simple"] + (["graphviz"] if available_renderers("svg") else [])
 
 
+def op_steps(order: list[Value]) -> list[int]:
+    """The nodes the page visits, in order: every op node, in reverse topological order."""
+    return [i for i in range(len(order) - 1, -1, -1) if order[i]._op] or [len(order) - 1]
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_stepping_in_chromium(browser: Any, tmp_path: Path, layout: str) -> None:
+    browser.set_window_size(1400, 900)
     root = shared()
     path = animate_backward(root, tmp_path / f"steps-{layout}.html", layout=layout)  # type: ignore[arg-type]
     order = toposort(root)
     root.backward()
     final = {f"n{i}": fmt4(v.grad) for i, v in enumerate(order)}
-    n = len(order)
+    visits = op_steps(order)
+    n = len(visits)
     browser.get(path.as_uri())
     assert browser.find_element("id", "counter").text == f"step 0 / {n}"
     grads = shown_grads(browser)
     assert all(text is not None for _, text, _ in grads)
     assert {nid: text for nid, text, _ in grads if not text.endswith("·")} == {
-        f"n{n - 1}": "grad 1.000"
+        f"n{len(order) - 1}": "grad 1.000"
     }
     nxt = browser.find_element("id", "next")
     ia = next(i for i, v in enumerate(order) if v.label == "a")
     saw_partial_a = False
     for k in range(1, n + 1):
         nxt.click()
-        visited = order[n - k]
-        assert current(browser) == [f"n{n - k}"], k
+        node = visits[k - 1]
+        visited = order[node]
+        done = set(visits[:k])
+        assert current(browser) == [f"n{node}"], k
         assert browser.find_element("css selector", "body").get_attribute("data-state") == str(k)
         for nid, text, cls in shown_grads(browser):
             i = int(nid[1:])
-            if i >= n - k:  # visited: complete, and equal to the engine's gradient
+            # uses of node i still to pass their share: one per argument slot of an unvisited node
+            pending = sum(
+                1 for j, u in enumerate(order) if u._op and j not in done for p in u._prev
+                if p is order[i]
+            )
+            if i in done or (text != "grad ·" and pending == 0):
+                # green means complete, and then it is the engine's gradient
                 assert text == f"grad {final[nid]}", (k, nid)
-                assert "g-final" in cls
+                assert "g-final" in cls, (k, nid, cls)
             elif text != "grad ·":
-                assert "g-partial" in cls
+                assert "g-partial" in cls and pending > 0, (k, nid, cls)
                 if i == ia:
                     saw_partial_a = text != f"grad {final[nid]}" or saw_partial_a
         # the chain-rule products of this step are shown beside the graph
         panel = browser.find_element("id", "explain").text
-        if visited._op:
-            adjoint = fmt4(visited.grad)
-            for d in local_grads(visited):
-                assert f"{adjoint} × {fmt4(d)} = {fmt4(visited.grad * d)}" in panel, (k, panel)
-            assert len(browser.find_elements("css selector", "g.receiving")) == len(
-                set(visited._prev)
-            )
-        else:
-            assert "leaf" in panel
+        adjoint = fmt4(visited.grad)
+        for d in local_grads(visited):
+            assert f"{adjoint} × {fmt4(d)} = {fmt4(visited.grad * d)}" in panel, (k, panel)
+        assert len(browser.find_elements("css selector", "g.receiving")) == len(set(visited._prev))
+        # a leaf is finished in the step of its last use
+        for p in set(visited._prev):
+            last_use = min(j for j, u in enumerate(order) if p in u._prev) == node
+            if not p._op and last_use:
+                assert f"{p.label or '%' + str(order.index(p))} (" in panel.split("last use of")[1], panel
     assert saw_partial_a  # a's gradient was shown mid-accumulation
     assert nxt.get_attribute("disabled") is not None
     # keys and slider
@@ -207,19 +232,189 @@ def test_stepping_in_chromium(browser: Any, tmp_path: Path, layout: str) -> None
     assert current(browser) == [] and browser.find_element("id", "counter").text.startswith("step 0")
     body.send_keys(Keys.ARROW_RIGHT)
     body.send_keys(Keys.ARROW_RIGHT)
-    assert current(browser) == [f"n{n - 2}"]
+    assert current(browser) == [f"n{visits[1]}"]
     body.send_keys(Keys.ARROW_LEFT)
-    assert current(browser) == [f"n{n - 1}"]
+    assert current(browser) == [f"n{visits[0]}"]
     body.send_keys(Keys.END)
-    assert current(browser) == ["n0"]
+    assert current(browser) == [f"n{visits[-1]}"]
     assert {nid: text for nid, text, _ in shown_grads(browser)} == {
         nid: f"grad {g}" for nid, g in final.items()
     }
+    assert all("g-final" in cls for _, _, cls in shown_grads(browser))
     browser.execute_script(
         "var s = document.getElementById('slider'); s.value = '3';"
         "s.dispatchEvent(new Event('input'));"
     )
-    assert current(browser) == [f"n{n - 3}"]
+    assert current(browser) == [f"n{visits[2]}"]
     browser.find_element("id", "prev").click()
-    assert current(browser) == [f"n{n - 2}"]
+    assert current(browser) == [f"n{visits[1]}"]
     assert console_errors(browser) == []
+
+
+def test_a_graph_of_one_leaf_has_one_step(browser: Any, tmp_path: Path) -> None:
+    path = animate_backward(Value(2.0, label="x"), tmp_path / "leaf.html", layout="simple")
+    browser.get(path.as_uri())
+    assert browser.find_element("id", "counter").text == "step 0 / 1"
+    browser.find_element("id", "next").click()
+    assert current(browser) == ["n0"] and "nothing to pass on" in browser.find_element("id", "explain").text
+    assert console_errors(browser) == []
+
+
+# -- readable at common window sizes, checked by DOM geometry ----------------------------------------
+
+SHOTS = Path(tempfile.gettempdir()) / "adjointgrad-stepper-shots"
+
+
+def moons_net() -> Value:
+    from nn import MLP
+
+    model = MLP(2, [4, 4, 1], seed=0)
+    loss = (1 - model([0.5, -1.0])).relu()
+    loss.label = "loss"
+    return loss
+
+
+GEOMETRY = """
+var graph = document.getElementById('graph');
+var p = graph.getBoundingClientRect();
+var texts = Array.prototype.map.call(document.querySelectorAll('#graph svg text'), function (t) {
+  var f = parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a;
+  return [f, t.getBoundingClientRect().height];
+});
+var k = window.stepper.state(), D = window.stepper.data;
+var cur = document.getElementById('n' + (k === 0 ? D.root : D.steps[k - 1].node));
+var r = cur.getBoundingClientRect();
+var aside = document.querySelector('aside').getBoundingClientRect();
+return {
+  minFont: Math.min.apply(null, texts.map(function (x) { return x[0]; })),
+  minHeight: Math.min.apply(null, texts.map(function (x) { return x[1]; })),
+  pane: [p.left, p.top, p.right, p.bottom],
+  node: [r.left, r.top, r.right, r.bottom],
+  view: [window.innerWidth, window.innerHeight],
+  docWidth: document.documentElement.scrollWidth,
+  aside: [aside.left, aside.top, aside.right, aside.bottom],
+  scale: parseFloat(graph.getAttribute('data-scale')),
+};
+"""
+
+
+def check_geometry(g: dict[str, Any], where: str) -> None:
+    vw, vh = g["view"]
+    assert g["minFont"] >= 10 and g["minHeight"] >= 10, (where, g["minFont"], g["minHeight"])
+    left, top, right, bottom = g["node"]
+    pl, pt, pr, pb = g["pane"]
+    assert pl - 1 <= left and right <= pr + 1 and pt - 1 <= top and bottom <= pb + 1, (where, g)
+    assert 0 <= left and right <= vw and 0 <= top and bottom <= vh, (where, g)  # in the window
+    assert g["docWidth"] <= vw + 1, (where, "the page is wider than the window")
+    # the graph pane fills the height it has
+    assert pb - pt >= 0.55 * vh, (where, "graph pane too short", g["pane"], vh)
+
+
+SIZES = [(800, 600), (1024, 768), (1400, 900), (390, 800)]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_readable_at_common_sizes(browser: Any, tmp_path: Path, size: tuple[int, int], layout: str) -> None:
+    w, h = size
+    browser.set_window_size(w, h)
+    root = moons_net()
+    path = animate_backward(root, tmp_path / "net.html", layout=layout)  # type: ignore[arg-type]
+    browser.get(path.as_uri())
+    vw, vh = browser.execute_script("return [window.innerWidth, window.innerHeight]")
+    n = len(page_data(path.read_text(encoding="utf-8"))["steps"])
+    SHOTS.mkdir(exist_ok=True)
+    for mode in ("fit", "1:1"):
+        if mode == "1:1":
+            browser.find_element("id", "zoom").click()
+            scale = "return document.getElementById('graph').getAttribute('data-scale')"
+            assert browser.execute_script(scale) == "1.000"
+        for k in sorted({0, 1, n // 3, n // 2, n - 2, n}):
+            browser.execute_script("window.stepper.show(arguments[0])", k)
+            g = browser.execute_script(GEOMETRY)
+            check_geometry(g, f"{layout} {vw}x{vh} {mode} step {k}")
+            if k == n // 2:
+                browser.save_screenshot(str(SHOTS / f"{layout}-{w}x{h}-{mode.replace(':', '_')}.png"))
+    g = browser.execute_script(GEOMETRY)
+    if vw <= 760:  # narrow: the panel goes below the graph
+        assert g["aside"][1] >= g["pane"][3] - 1, g
+    else:  # wide: beside it
+        assert g["aside"][0] >= g["pane"][2] - 1, g
+    assert console_errors(browser) == []
+
+
+EDGE_HITS = """
+var boxes = Array.prototype.map.call(document.querySelectorAll('#graph g.node.value'), function (g) {
+  var r = g.querySelector('rect').getBoundingClientRect();
+  return [g.id, r.left, r.top, r.right, r.bottom];
+});
+var hits = [];
+Array.prototype.forEach.call(document.querySelectorAll('#graph g.edge'), function (e) {
+  var m = /^e(\\d+)_(\\d+)$/.exec(e.id), head = 'n' + m[1];
+  var path = e.querySelector('path'), len = path.getTotalLength(), ctm = path.getScreenCTM();
+  var parents = window.stepper.data.nodes.length;
+  for (var s = 0; s <= len; s += 1.5) {
+    var q = path.getPointAtLength(s);
+    var x = ctm.a * q.x + ctm.c * q.y + ctm.e, y = ctm.b * q.x + ctm.d * q.y + ctm.f;
+    boxes.forEach(function (b) {
+      if (b[0] === head) return;  // its own head box (it ends at the border)
+      if (x > b[1] + 1.5 && x < b[3] - 1.5 && y > b[2] + 1.5 && y < b[4] - 1.5)
+        hits.push([e.id, b[0], Math.round(x), Math.round(y)]);
+    });
+  }
+});
+return [hits, document.querySelectorAll('#graph g.edge').length];
+"""
+
+
+def skip_graph() -> Value:
+    """The README's example, where `a` feeds both `%2 = a * b` and `%3 = %2 + a` (skips a column)."""
+    return shared()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [skip_graph, moons_net, neuron],
+    ids=["readme-example", "mlp", "neuron"],
+)
+def test_built_in_layout_edges_never_cross_a_node(browser: Any, tmp_path: Path, make: Any) -> None:
+    browser.set_window_size(1400, 900)
+    root = make()
+    path = animate_backward(root, tmp_path / "g.html", layout="simple")
+    browser.get(path.as_uri())
+    browser.find_element("id", "zoom").click()  # 1:1
+    hits, count = browser.execute_script(EDGE_HITS)
+    assert count == sum(len(v._prev) for v in toposort(root) if v._op)  # every edge is drawn
+    assert hits == []
+
+
+def test_long_edges_take_their_own_slot(browser: Any, tmp_path: Path) -> None:
+    """A chain with an input reused at every step: each long edge must route around the chain."""
+    x = Value(0.7, label="x")
+    y = x
+    for _ in range(6):
+        y = (y * x).tanh()
+    y.label = "y"
+    path = animate_backward(y, tmp_path / "chain.html", layout="simple")
+    browser.set_window_size(1400, 900)
+    browser.get(path.as_uri())
+    hits, _ = browser.execute_script(EDGE_HITS)
+    assert hits == []
+
+
+def test_readme_stepper_example_quotes_the_page(tmp_path: Path) -> None:
+    """The README's stepper bullet points quote the page for its own example graph."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### The backprop stepper", 1)[1].split("\n### ", 1)[0]
+    quoted = re.findall(r"`([^`]*(?:∂|\+=)[^`]*)`", section)
+    assert len(quoted) >= 2, quoted
+    data = page_data(animate_backward(shared(), tmp_path / "r.html").read_text(encoding="utf-8"))
+    names = [n["name"] for n in data["nodes"]]
+    lines = []
+    for st in data["steps"]:
+        for c in st["contribs"]:
+            me, arg = names[st["node"]], names[c["parent"]]
+            lines.append(f"∂{me}/∂{arg} = {c['rule']} = {c['local']}")
+            lines.append(f"grad({arg}) += {st['adjoint']} × {c['local']} = {c['carried']}")
+    for q in quoted:
+        assert q in lines, (q, lines)

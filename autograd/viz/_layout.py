@@ -1,8 +1,14 @@
 """A small layered layout drawn as SVG, for the stepper page when no Graphviz is installed.
 
-Same node ids as the DOT pictures (``n5`` value, ``op5`` op, ``e5_0`` edge from argument 0 of
-node 5 to its op, ``eo5`` from the op to the value), so the page's script works on either.
-Columns follow the longest path from the inputs; rows are ordered by a few barycentre sweeps.
+Each node is one box of three lines: its name and op (``%4 = tanh``), its data and its grad.
+The ids follow the DOT pictures, so the page's script works on either: ``n5`` is node 5's box,
+``op5`` the op badge inside it, ``e5_0`` the edge from argument 0 of node 5 (drawn straight into
+the box: there is no separate op node, which keeps the graph narrow enough to read at 1:1).
+
+Columns follow the longest path from the inputs. An edge that skips columns gets a slot of its
+own (a row) in every column it crosses, as in Sugiyama's method, and rows are ordered by a few
+barycentre sweeps. Edges are drawn as horizontal runs through columns and curves only in the
+gaps between columns, so an edge never passes through a node's box.
 """
 
 from __future__ import annotations
@@ -23,35 +29,34 @@ from ._model import (
     short_name,
 )
 
-__all__ = ["simple_svg"]
+__all__ = ["simple_svg", "FONT_PX"]
 
-_CHAR = 6.9  # px per character at 12px sans-serif, roughly
-_H = 26.0  # value box height
-_ROW = 46.0  # vertical distance between rows
-_GAP = 42.0  # horizontal gap between columns
-_PAD = 16.0
+FONT_PX = 13.0  # every text of the picture
+_LINE = 18.0  # line height inside a box
+_H = 3 * _LINE + 6  # box height: name and op, data, grad
+# px per character at 13px: generous enough for DejaVu Sans (the usual Linux substitute for
+# Helvetica/Arial), whose digits are 0.64 em wide
+_CHAR = 0.63 * FONT_PX
+_BOLD = 1.12  # bold text is wider
+_ROW = _H + 24.0  # vertical distance between rows (> box height: a row's band holds one box)
+_GAP = 44.0  # horizontal gap between columns: edges bend only here
+_PAD = 14.0
+
+Item = tuple[str, int]  # ("n", i) the box of node i, ("d", k) a slot of a long edge
 
 
-def _w(text: str) -> float:
-    return max(28.0, len(text) * _CHAR + 14.0)
+def _tw(text: str) -> float:
+    return len(text) * _CHAR
 
 
 def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
-    """An SVG of the forward graph of ``order[-1]`` with fields ``name | data | grad``."""
+    """An SVG of the forward graph of ``order[-1]``: one box per node (name = op, data, grad)."""
     root = order[-1]
     index = {v: i for i, v in enumerate(order)}
-    # drawn items: ("n", i) value boxes and ("op", i) op ellipses
-    items: list[tuple[str, int]] = []
-    layer: dict[tuple[str, int], int] = {}
+    items: list[Item] = [("n", i) for i in range(len(order))]
+    layer: dict[Item, int] = {}
     for i, v in enumerate(order):
-        if v._op:
-            op_layer = 1 + max(layer[("n", index[p])] for p in v._prev)
-            layer[("op", i)] = op_layer
-            layer[("n", i)] = op_layer + 1
-            items += [("op", i), ("n", i)]
-        else:
-            layer[("n", i)] = 0
-            items.append(("n", i))
+        layer[("n", i)] = 1 + max(layer[("n", index[p])] for p in v._prev) if v._op else 0
     # inputs sit just left of their first consumer
     consumers: dict[int, list[int]] = {}
     for i, v in enumerate(order):
@@ -59,23 +64,37 @@ def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
             consumers.setdefault(index[p], []).append(i)
     for i, v in enumerate(order):
         if not v._op and i in consumers:
-            layer[("n", i)] = min(layer[("op", c)] for c in consumers[i]) - 1
+            layer[("n", i)] = min(layer[("n", c)] for c in consumers[i]) - 1
 
-    # edges between drawn items, in argument order
-    edges: list[tuple[tuple[str, int], tuple[str, int], str]] = []
+    # edges in argument order: (tail, head, id, argument k, of n arguments)
+    edges: list[tuple[Item, Item, str, int, int]] = []
     for i, v in enumerate(order):
-        if v._op:
-            for k, p in enumerate(v._prev):
-                edges.append((("n", index[p]), ("op", i), f"e{i}_{k}"))
-            edges.append((("op", i), ("n", i), f"eo{i}"))
-    preds: dict[tuple[str, int], list[tuple[str, int]]] = {it: [] for it in items}
-    succs: dict[tuple[str, int], list[tuple[str, int]]] = {it: [] for it in items}
-    for a, b, _ in edges:
-        preds[b].append(a)
-        succs[a].append(b)
+        prev = v._prev if v._op else ()
+        for k, p in enumerate(prev):
+            edges.append((("n", index[p]), ("n", i), f"e{i}_{k}", k, len(prev)))
+    # every edge as a chain of items, one per column: a long edge gets a slot ("d", _) in each
+    # column it crosses
+    chains: list[list[Item]] = []
+    dummies = 0
+    for a, b, _, _, _ in edges:
+        chain = [a]
+        for lay in range(layer[a] + 1, layer[b]):
+            d: Item = ("d", dummies)
+            dummies += 1
+            layer[d] = lay
+            items.append(d)
+            chain.append(d)
+        chain.append(b)
+        chains.append(chain)
+    preds: dict[Item, list[Item]] = {it: [] for it in items}
+    succs: dict[Item, list[Item]] = {it: [] for it in items}
+    for chain in chains:
+        for s, t in zip(chain, chain[1:]):
+            preds[t].append(s)
+            succs[s].append(t)
 
     n_layers = max(layer.values()) + 1
-    columns: list[list[tuple[str, int]]] = [[] for _ in range(n_layers)]
+    columns: list[list[Item]] = [[] for _ in range(n_layers)]
     for it in items:
         columns[layer[it]].append(it)
     pos = {it: float(r) for col in columns for r, it in enumerate(col)}
@@ -92,17 +111,24 @@ def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
                     pos[it] = float(r)
                 col[:] = [it for _, _, it in keyed]
 
-    def fields(i: int) -> list[str]:
+    def lines(i: int) -> tuple[str, str, str, str]:
+        """name, op badge text ('' for a leaf), data line, grad line."""
         v = order[i]
-        return [short_name(v, i), f"data {fmt4(v.data)}", grad_text[i]]
+        if v._op:
+            op = op_text(v)
+        else:
+            op = "" if v.label else "const"
+        return short_name(v, i), op, f"data {fmt4(v.data)}", grad_text[i]
 
-    def width(it: tuple[str, int]) -> float:
-        kind, i = it
-        if kind == "op":
-            return _w(op_text(order[i])) * 0.9
-        return sum(_w(f) for f in fields(i))
+    def width(it: Item) -> float:
+        if it[0] == "d":
+            return 0.0
+        name, op, data, grad = lines(it[1])
+        head = _tw(name) * _BOLD + (_tw(" = ") + _tw(op) + 10 if op else 0)
+        return max(64.0, head + 18, _tw(data) + 16, _tw(grad) * _BOLD + 16)
 
     col_w = [max((width(it) for it in col), default=0.0) for col in columns]
+    col_w = [max(w, 12.0) for w in col_w]
     col_x = []
     x = _PAD
     for w in col_w:
@@ -112,7 +138,7 @@ def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
     tallest = max(len(col) for col in columns)
     total_h = 2 * _PAD + tallest * _ROW
 
-    centre: dict[tuple[str, int], tuple[float, float]] = {}
+    centre: dict[Item, tuple[float, float]] = {}
     for c, col in enumerate(columns):
         top = _PAD + (tallest - len(col)) * _ROW / 2
         for r, it in enumerate(col):
@@ -120,44 +146,47 @@ def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}" height="{total_h:.0f}" '
-        f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="{FONT}" font-size="12">',
-        "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
+        f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="{FONT}" '
+        f'font-size="{FONT_PX:.0f}" data-layout="simple">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
         'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
         '<path d="M0,0 L10,5 L0,10 z" fill="#64748b"/></marker></defs>',
         '<g class="graph">',
     ]
-    seen_pairs: dict[tuple[tuple[str, int], tuple[str, int]], int] = {}
-    for a, b, eid in edges:
-        ax, ay = centre[a]
-        bx, by = centre[b]
-        ax += width(a) / 2
-        bx -= width(b) / 2
-        dup = seen_pairs.get((a, b), 0)
-        seen_pairs[(a, b)] = dup + 1
-        off = 5.0 * dup
-        dx = max(20.0, (bx - ax) / 2)
-        d = (
-            f"M{ax:.1f},{ay + off:.1f} C{ax + dx:.1f},{ay + off:.1f} "
-            f"{bx - dx:.1f},{by + off:.1f} {bx:.1f},{by + off:.1f}"
-        )
+
+    for (a, b, eid, k, n), chain in zip(edges, chains):
+        # arguments enter a box side by side, from the top down (a + a keeps two visible edges)
+        off = (k - (n - 1) / 2) * min(12.0, (_H - 16) / max(n - 1, 1)) if n > 1 else 0.0
+        ys = [centre[it][1] for it in chain]
+        ys[-1] += off
+        x0 = centre[a][0] + width(a) / 2
+        cmds = [f"M{x0:.1f},{ys[0]:.1f}"]
+        for j in range(len(chain) - 1):
+            s, t = chain[j], chain[j + 1]
+            right = col_x[layer[s]] + col_w[layer[s]]  # leave a column at its right boundary
+            left = col_x[layer[t]]  # enter the next at its left boundary
+            y0, y1 = ys[j], ys[j + 1]
+            if right > x0 + 0.05 or j:
+                cmds.append(f"L{right:.1f},{y0:.1f}")
+            mid = (right + left) / 2
+            cmds.append(f"C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} {left:.1f},{y1:.1f}")
+            if t[0] == "d":
+                cmds.append(f"L{left + col_w[layer[t]]:.1f},{y1:.1f}")
+        x1 = centre[b][0] - width(b) / 2
+        if x1 > col_x[layer[b]] + 0.05:
+            cmds.append(f"L{x1:.1f},{ys[-1]:.1f}")
         out.append(
-            f'<g id="{eid}" class="edge"><path d="{d}" fill="none" stroke="#64748b" '
-            'stroke-width="1.2" marker-end="url(#arrow)"/></g>'
+            f'<g id="{eid}" class="edge"><path d="{" ".join(cmds)}" fill="none" stroke="#64748b" '
+            'stroke-width="1.3" marker-end="url(#arrow)"/></g>'
         )
+    base = FONT_PX * 0.35  # from a line's middle to its text baseline
     for it in items:
         kind, i = it
+        if kind == "d":
+            continue
         v = order[i]
         cx, cy = centre[it]
         w = width(it)
-        if kind == "op":
-            out.append(
-                f'<g id="op{i}" class="node op"><title>%{i} = {escape(op_text(v))}</title>'
-                f'<ellipse cx="{cx:.1f}" cy="{cy:.1f}" rx="{w / 2:.1f}" ry="12" '
-                f'fill="{OP[0]}" stroke="{OP[1]}"/>'
-                f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-size="11">'
-                f"{escape(op_text(v))}</text></g>"
-            )
-            continue
         if v is root:
             fill, border = OUTPUT
         elif not v._op:
@@ -166,27 +195,48 @@ def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
             fill, border = VALUE
         x0 = cx - w / 2
         y0 = cy - _H / 2
+        name, op, data, grad = lines(i)
         parts = [
             f'<g id="n{i}" class="node value"><title>%{i}</title>'
-            f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{w:.1f}" height="{_H:.0f}" rx="4" '
+            f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{w:.1f}" height="{_H:.0f}" rx="5" '
             f'fill="{fill}" stroke="{border}" stroke-width="{2.2 if v is root else 1.2}"/>'
         ]
-        fx = x0
-        fs = fields(i)
-        for k, f in enumerate(fs):
-            fw = _w(f)
-            if k:
-                parts.append(
-                    f'<line x1="{fx:.1f}" y1="{y0:.1f}" x2="{fx:.1f}" y2="{y0 + _H:.1f}" '
-                    f'stroke="{border}"/>'
-                )
-            cls = ' class="grad"' if k == len(fs) - 1 else ""
+        y_head = y0 + 3 + _LINE / 2
+        if op:
+            # the name (and "=") from the left, the op badge against the right border
+            bw = _tw(op) + 10
+            bx = x0 + w - 7 - bw
+            eq = " =" if v._op else ""
             parts.append(
-                f'<text{cls} x="{fx + fw / 2:.1f}" y="{cy + 4:.1f}" text-anchor="middle">'
-                f"{escape(f)}</text>"
+                f'<text x="{x0 + 7:.1f}" y="{y_head + base:.1f}"><tspan font-weight="600">'
+                f"{escape(name)}</tspan>{eq}</text>"
             )
-            fx += fw
-        parts.append("</g>")
+            if v._op:
+                parts.append(
+                    f'<g id="op{i}" class="node op"><title>%{i} = {escape(op)}</title>'
+                    f'<rect x="{bx:.1f}" y="{y_head - _LINE / 2 + 1:.1f}" width="{bw:.1f}" '
+                    f'height="{_LINE - 2:.0f}" rx="8" fill="{OP[0]}" stroke="{OP[1]}"/>'
+                    f'<text x="{bx + bw / 2:.1f}" y="{y_head + base:.1f}" text-anchor="middle">'
+                    f"{escape(op)}</text></g>"
+                )
+            else:
+                parts.append(
+                    f'<text x="{bx + bw / 2:.1f}" y="{y_head + base:.1f}" text-anchor="middle" '
+                    f'fill="#64748b">{escape(op)}</text>'
+                )
+        else:
+            parts.append(
+                f'<text x="{cx:.1f}" y="{y_head + base:.1f}" text-anchor="middle" '
+                f'font-weight="600">{escape(name)}</text>'
+            )
+        parts.append(
+            f'<line x1="{x0:.1f}" y1="{y0 + 3 + _LINE:.1f}" x2="{x0 + w:.1f}" '
+            f'y2="{y0 + 3 + _LINE:.1f}" stroke="{border}" stroke-opacity="0.5"/>'
+            f'<text x="{cx:.1f}" y="{y_head + _LINE + base:.1f}" text-anchor="middle">'
+            f"{escape(data)}</text>"
+            f'<text class="grad" x="{cx:.1f}" y="{y_head + 2 * _LINE + base:.1f}" '
+            f'text-anchor="middle">{escape(grad)}</text></g>'
+        )
         out.append("".join(parts))
     out.append("</g></svg>")
     return "\n".join(out)

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..backprop import toposort
-from ..engine import FORMULAS, Value
+from ..engine import Value
+from ..ops import OPS
 from ._layout import simple_svg
 from ._model import (
     GraphTooLargeError,
@@ -33,17 +34,11 @@ Layout = Literal["auto", "graphviz", "simple"]
 def rule_text(v: Value, k: int, names: list[str], out: str) -> str:
     """The local derivative d v / d (argument k) as a formula in the nodes' names.
 
-    The formulas live beside the derivative rules, in `autograd.engine.FORMULAS`."""
-    forms = FORMULAS.get(v._op)
-    if not forms:
+    The formula is the op's own derivative rule (`autograd.ops.OPS`), printed symbolically."""
+    op = OPS.get(v._op)
+    if op is None:
         return f"∂{out}/∂{names[k]}"
-    half = len(names) // 2
-    return forms[min(k, len(forms) - 1)].format(
-        x=names[0],
-        y=names[1] if len(names) > 1 else _num(float(v._arg or 0.0)),
-        z=out,
-        other=names[k + half] if k < half else names[k - half],
-    )
+    return op.formula(names, out, v._arg)[k]
 
 
 def _graph_svg(order: list[Value], root: Value, grad_text: list[str], layout: Layout) -> str:
@@ -110,6 +105,12 @@ def animate_backward(
     grad_text = ["grad " + fmt4(g) for g in adj]
     svg = _graph_svg(order, root, grad_text, layout)
 
+    # uses[i]: how many chain-rule products node i receives (one per argument slot it fills);
+    # its gradient is complete once all of them have arrived
+    uses = [0] * len(order)
+    for s in steps:
+        for c in s.contributions:
+            uses[c.parent] += 1
     nodes = []
     for i, v in enumerate(order):
         nodes.append(
@@ -124,12 +125,24 @@ def animate_backward(
                 "kind": "output" if v is root else ("op" if v._op else "leaf"),
                 "data": fmt4(v.data),
                 "grad": fmt4(adj[i]),
+                "uses": uses[i],
             }
         )
+    # A leaf passes nothing on, so it is not a step of its own: it is finished in the step that
+    # completes its gradient (the visit of its last use). Only a graph that is one leaf has a
+    # leaf step.
     step_data = []
+    left = list(uses)
     for s in steps:
         v = order[s.node]
+        if not v._op and v is not root:
+            continue
         arg_names = [names[index[p]] for p in v._prev]
+        completes = []
+        for c in s.contributions:
+            left[c.parent] -= 1
+            if left[c.parent] == 0:
+                completes.append(c.parent)
         step_data.append(
             {
                 "node": s.node,
@@ -146,6 +159,7 @@ def animate_backward(
                     }
                     for c in s.contributions
                 ],
+                "completes": completes,
             }
         )
     root_name = names[-1]
