@@ -6,31 +6,44 @@
     >>> y.backward(); x.grad
     8.0
 
-Modules: `engine` (the Value node, every op with its derivative rule), `backprop` (topological
-order, backward, grad, gradcheck).
+Modules: `ops` (the op table: every op's forward rule and local derivatives, written once),
+`engine` (the Value node and the ops as methods), `backprop` (topological order, the chain-rule
+sweep, backward, grad, gradcheck), `forward` (forward accumulation: jvp, jacobian, hessian,
+hvp), `symbolic` (rules as text and as Python source), `codegen` (compiling generated source).
 """
 
-from .backprop import GradcheckError, grad, gradcheck, toposort
+from .backprop import GradcheckError, grad, gradcheck, sweep, toposort
 from .engine import (
-    RULES,
+    Scope,
     Value,
+    defop,
     detect_anomaly,
     dot,
     is_grad_enabled,
     local_grads,
+    maximum,
+    minimum,
     name_scope,
     no_grad,
     sum,
+    where,
 )
+from .ops import OPS
 
 __all__ = [
     "Value",
-    "RULES",
+    "OPS",
+    "Scope",
     "sum",
     "dot",
+    "maximum",
+    "minimum",
+    "where",
+    "defop",
     "grad",
     "gradcheck",
     "GradcheckError",
+    "sweep",
     "toposort",
     "no_grad",
     "is_grad_enabled",

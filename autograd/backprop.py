@@ -1,19 +1,42 @@
-"""Reverse accumulation: topological order, `backward`, `grad` and `gradcheck`.
+"""Reverse accumulation: topological order, the chain-rule sweep, `backward`, `grad`, `gradcheck`.
 
 For an output z, the adjoint of a node v is dz/dv. Walking the graph from z back to its inputs
 in reverse topological order, every node's adjoint is complete when it is reached, and it is
 passed to each parent p as ``adjoint(v) * dv/dp`` (the chain rule), summed over all consumers.
+
+`_chain_rule` is that loop, written once; the local derivatives come from the op table
+(`autograd.ops`), evaluated on floats or, for ``create_graph=True``, on Values. For plain
+``backward()`` the same loop runs as `KERNEL_SOURCE`: Python generated from the op table's rules,
+with the commonest ops' derivatives written inline (print it to see the chain rule spelled out).
+Adjoints are accumulated in the nodes' ``.grad`` slots; one lock keeps concurrent sweeps from
+mixing their partial sums, so threads may differentiate graphs that share nodes.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .engine import RULES, Value, _as_float, _describe, _fmt, _leaf, _state, creation_site, float_locals
+from .codegen import float_functions, run_source
+from .engine import (
+    VALUE,
+    Value,
+    _as_float,
+    _describe,
+    _fmt,
+    _grad_enabled,
+    _leaf,
+    _state,
+    creation_site,
+)
+from .ops import FLOAT, OPS, Op
+from .symbolic import Expr, rule_exprs, source_factor
 
-__all__ = ["toposort", "backward", "grad", "gradcheck", "GradcheckError"]
+__all__ = ["toposort", "backward", "grad", "sweep", "gradcheck", "GradcheckError", "KERNEL_SOURCE"]
+
+_lock = threading.RLock()
 
 
 def toposort(root: Value, leaves: bool = True) -> list[Value]:
@@ -47,7 +70,7 @@ def toposort(root: Value, leaves: bool = True) -> list[Value]:
         push(None)
         # Parents are pushed last-first, so they are visited (and numbered) in argument order.
         y = v._y
-        if x.__class__ is tuple:  # "sum" and "dot"
+        if x.__class__ is tuple:  # "sum", "dot", and ops of three or more arguments
             if y is not None:
                 for p in reversed(y):
                     if p not in seen:
@@ -63,13 +86,207 @@ def toposort(root: Value, leaves: bool = True) -> list[Value]:
     return order
 
 
+# ---------------------------------------------------------------------------------------------
+# The chain rule
+# ---------------------------------------------------------------------------------------------
+
+Observer = Callable[[Value, Any, int, Value, Any, Any, Any, Any], None]
+
+
+def _times(g: Any, d: Any) -> Any:
+    """g * d for create_graph: a float 1 or -1 on either side adds no node (exact in IEEE)."""
+    if d.__class__ is float:
+        if d == 1.0:
+            return g
+        if d == -1.0:
+            return -g
+    elif g.__class__ is float and g == 1.0:
+        return d
+    return g * d
+
+
+def _plus(cur: Any, c: Any) -> Any:
+    """cur + c for create_graph; the first nonzero contribution is taken as it is (0 + c = c)."""
+    if cur.__class__ is float and cur == 0.0:
+        cd = c.data if c.__class__ is Value else c
+        if cd != 0.0:
+            return c
+    return cur + c
+
+
+def _chain_rule(rev: Iterable[Value], create_graph: bool, check: bool, observe: Observer | None) -> None:
+    """THE reverse sweep: pass each node's adjoint (in ``.grad``) to its parents.
+
+    `rev` is the graph in reverse topological order (root first). Local derivatives come from
+    the op table, evaluated on floats or (create_graph) on Values.
+    """
+    for v in rev:
+        op = v._op
+        if not op:
+            continue
+        g = v.grad
+        args = v._prev
+        if create_graph:
+            local = OPS[op].locals(VALUE, v, args, v._arg)
+        else:
+            local = OPS[op].locals(FLOAT, v.data, tuple([p.data for p in args]), v._arg)
+        for k, (p, d) in enumerate(zip(args, local)):
+            before = p.grad
+            if create_graph:
+                c = _times(g, d)
+                p.grad = _plus(before, c)
+            else:
+                c = g * d
+                p.grad = before + c
+            if check and not math.isfinite(c.data if c.__class__ is Value else c):
+                _backward_anomaly(v, k, g, d, c)
+            if observe is not None:
+                observe(v, g, k, p, d, c, before, p.grad)
+
+
+def _backward_anomaly(v: Value, i: int, g: Any, d: Any, c: Any) -> None:
+    ins = ", ".join(_describe(p) for p in v._prev)
+    site = creation_site(v) or "unknown (the node was created outside detect_anomaly())"
+
+    def num(x: Any) -> str:
+        return _fmt(x.data if x.__class__ is Value else x)
+
+    raise FloatingPointError(
+        f"detect_anomaly: backward through op '{v._op}' produced {num(c)} for input #{i} "
+        f"(adjoint {num(g)} * local derivative {num(d)}); inputs ({ins}); "
+        f"node created at {site}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The generated fast path: _chain_rule for floats, with each op's rule compiled to Python
+# ---------------------------------------------------------------------------------------------
+
+# ops written inline in the kernel's loop, commonest first; every other op is one call away
+_INLINE = ("dot", "+", "*", "relu", "sum", "-", "tanh")
+
+
+def _is_const(e: Expr, x: float) -> bool:
+    return e.kind == "const" and e.args[0] == x and math.copysign(1.0, e.args[0]) == math.copysign(1.0, x)
+
+
+def _uses(e: Expr, counts: dict[str, int]) -> None:
+    if e.kind == "var":
+        counts[e.args[0]] = counts.get(e.args[0], 0) + 1
+    else:
+        for a in e.args:
+            if isinstance(a, Expr):
+                _uses(a, counts)
+
+
+def _op_lines(op: Op) -> list[str] | None:
+    """Statements adding ``_g * d(_v)/d(parent)`` to each parent's .grad (None: use the table).
+
+    Rules with a constant parameter may branch on it in Python, so those ops run the rule
+    through the float namespace instead of being compiled.
+    """
+    if op.param:
+        return None
+    k = op.arity
+    names = tuple(f"_x{i}" for i in range(k))
+    exprs = rule_exprs(op, names, "_z", None)
+    used: dict[str, int] = {}
+    for e in exprs:
+        _uses(e, used)
+    # a value read once is read in place; one read more often gets a local name
+    inline = {n: f"_p{n[2:]}.data" if n != "_z" else "_v.data" for n, c in used.items() if c == 1}
+    lines: list[str] = []
+    body: list[str] = []
+    for i in range(k):
+        if used.get(f"_x{i}", 0) > 1:
+            body.append(f"_x{i} = _p{i}.data")
+    if used.get("_z", 0) > 1:
+        lines.append("_z = _v.data")
+    for i, e in enumerate(exprs):
+        if _is_const(e, 1.0):
+            body.append(f"_p{i}.grad += _g")
+        elif _is_const(e, -1.0):
+            body.append(f"_p{i}.grad -= _g")
+        else:
+            body.append(f"_p{i}.grad += _g * {source_factor(e, inline)}")
+    parents = ", ".join(f"_p{i}" for i in range(k))
+    if op.nary:
+        loop = "for _p0 in _v._x:" if k == 1 else f"for {parents} in zip(_v._x, _v._y):"
+        return [*lines, loop, *("    " + b for b in body)]
+    if k == 1:
+        head = ["_p0 = _v._x"]
+    elif k == 2:
+        head = ["_p0 = _v._x", "_p1 = _v._y"]
+    else:
+        head = [f"{parents} = _v._x"]
+    return [*head, *lines, *body]
+
+
+def _kernel_source() -> str:
+    out = [
+        "def kernel(_rev):",
+        '    """Reverse sweep on floats: for each node, root first, add _g * (local derivative)',
+        '    to the .grad of each parent. Generated from the rules in autograd/ops.py."""',
+        "    for _v in _rev:",
+        "        _op = _v._op",
+        "        _g = _v.grad",
+    ]
+    first = True
+    for name in _INLINE:
+        lines = _op_lines(OPS[name])
+        assert lines is not None
+        out.append(f"        {'if' if first else 'elif'} _op == {name!r}:  # {OPS[name].doc}")
+        out.extend("            " + ln for ln in lines)
+        first = False
+    out += ["        elif _op:", "            OTHER[_op](_v, _g)", ""]
+    return "\n".join(out)
+
+
+def _one_op_source(op: Op) -> str:
+    lines = _op_lines(op)
+    fn = f"_k_{op.pyname}"
+    if lines is None:
+        body = [
+            "_args = _v._prev",
+            "_local = OPS[_v._op].locals(FLOAT, _v.data, tuple([_p.data for _p in _args]), _v._arg)",
+            "for _p, _d in zip(_args, _local):",
+            "    _p.grad += _g * _d",
+        ]
+    else:
+        body = lines
+    return "\n".join([f"def {fn}(_v, _g):  # {op.pyname}: {op.doc}"[:110], *("    " + b for b in body), ""])
+
+
+class _PerOp(dict):  # type: ignore[type-arg]
+    """op name -> compiled function for the ops not inline in the kernel (built when first met)."""
+
+    def __missing__(self, name: str) -> Callable[[Value, float], None]:
+        op = OPS[name]
+        env = {**float_functions(), "OPS": OPS, "FLOAT": FLOAT}
+        fn = run_source(_one_op_source(op), f"rule {op.pyname}", env)[f"_k_{op.pyname}"]
+        self[name] = fn
+        return fn  # type: ignore[no-any-return]
+
+
+_OTHER = _PerOp()
+KERNEL_SOURCE = _kernel_source()
+_kernel: Callable[[Iterable[Value]], None] = run_source(
+    KERNEL_SOURCE, "kernel", {**float_functions(), "OTHER": _OTHER}
+)["kernel"]
+
+
+# ---------------------------------------------------------------------------------------------
+# backward, sweep, grad
+# ---------------------------------------------------------------------------------------------
+
+
 def backward(root: Value, seed: float = 1.0) -> None:
     """Add ``seed * d root / d v`` to ``v.grad`` for every node v of root's graph."""
     seed = _as_float(seed, "backward(grad=)")
     if _state.anomaly:
-        adj = _adjoints(root, seed, toposort(root), create_graph=False, check=True)
-        for v, g in adj.items():
-            v.grad += g
+        order = toposort(root)
+        for v, a in zip(order, sweep(order, seed, check=True)):
+            v.grad += a
         return
     order = toposort(root, leaves=False)
     if not order:  # root is a leaf
@@ -78,79 +295,56 @@ def backward(root: Value, seed: float = 1.0) -> None:
     # This pass's adjoints are accumulated in the .grad of the inner nodes themselves (fast
     # attribute arithmetic). What an inner node held before is set aside and added back at the
     # end, so repeated calls accumulate; leaves only ever receive, so they accumulate directly.
-    kept = [v for v in order if v.grad]
-    old = [v.grad for v in kept]
-    for v in kept:
-        v.grad = 0.0
-    root.grad = seed
-    # The chain rule, with the rules of the commonest ops written out inline (the same
-    # derivatives as RULES["+"], ["-"], ["*"], ["sum"], ["dot"], ["relu"], ["tanh"]; the test
-    # suite checks both paths agree); every other op goes through the RULES table.
-    for v in reversed(order):
-        op = v._op
-        g = v.grad
-        if op == "dot":
-            for w, x in zip(v._x, v._y):
-                w.grad += g * x.data
-                x.grad += g * w.data
-        elif op == "+":
-            v._x.grad += g
-            v._y.grad += g
-        elif op == "*":
-            a, b = v._x, v._y
-            a.grad += g * b.data
-            b.grad += g * a.data
-        elif op == "relu":
-            if v.data > 0:
-                v._x.grad += g
-        elif op == "sum":
-            for p in v._x:
-                p.grad += g
-        elif op == "-":
-            v._x.grad += g
-            v._y.grad -= g
-        elif op == "tanh":
-            z = v.data
-            v._x.grad += g * (1.0 - z * z)
-        else:
-            for p, d in zip(v._prev, float_locals(v)):
-                p.grad += g * d
-    for v, g in zip(kept, old):
-        v.grad += g
+    with _lock:
+        kept = [v for v in order if v.grad]
+        old = [v.grad for v in kept]
+        for v in kept:
+            v.grad = 0.0
+        root.grad = seed
+        order.reverse()
+        try:
+            _kernel(order)
+        finally:
+            for v, g in zip(kept, old):
+                v.grad += g
 
 
-def _adjoints(
-    root: Value, seed: Any, order: list[Value], create_graph: bool, check: bool
-) -> dict[Value, Any]:
-    """The adjoint d root / d v of every node, kept in a dict (no .grad is touched).
+def sweep(
+    order: Sequence[Value],
+    seed: Any = 1.0,
+    *,
+    create_graph: bool = False,
+    check: bool = False,
+    observe: Observer | None = None,
+) -> list[Any]:
+    """Run reverse accumulation over `order` (``toposort(root)``, root last) and return the
+    adjoint d root / d v (times `seed`) of every node, in the same order. No ``.grad`` changes.
 
-    With `create_graph` the adjoints are Values built by the same RULES applied to the graph's
-    own nodes, so they can be differentiated again.
+    ``create_graph``: adjoints are Values whose graph can be differentiated again.
+    ``check``: raise FloatingPointError at the first non-finite contribution (detect_anomaly).
+    ``observe(node, adjoint, k, parent, local, contribution, before, after)`` is called for every
+    contribution, in the order the sweep makes them (pictures replay backward with it).
     """
-    adj: dict[Value, Any] = {root: seed}
-    for v in reversed(order):
-        op = v._op
-        if not op or v not in adj:
-            continue
-        g = adj[v]
-        args = v._prev
-        local = RULES[op](v, args, v._arg) if create_graph else float_locals(v)
-        for i, (p, d) in enumerate(zip(args, local)):
-            c = g if (create_graph and d.__class__ is float and d == 1.0) else g * d
-            if check and not math.isfinite(c):
-                _backward_anomaly(v, i, g, d, c)
-            adj[p] = adj[p] + c if p in adj else c
-    return adj
-
-
-def _backward_anomaly(v: Value, i: int, g: float, d: float, c: float) -> None:
-    ins = ", ".join(_describe(p) for p in v._prev)
-    site = creation_site(v) or "unknown (the node was created outside detect_anomaly())"
-    raise FloatingPointError(
-        f"detect_anomaly: backward through op '{v._op}' produced {_fmt(c)} for input #{i} "
-        f"(adjoint {_fmt(g)} * local derivative {_fmt(d)}); inputs ({ins}); "
-        f"node created at {site}"
-    )
+    if not order:
+        return []
+    with _lock:
+        saved = [v.grad for v in order]
+        try:
+            for v in order:
+                v.grad = 0.0
+            order[-1].grad = seed
+            rev = reversed(order)
+            if create_graph:
+                with _grad_enabled():
+                    _chain_rule(rev, True, check, observe)
+            elif check or observe is not None:
+                _chain_rule(rev, False, check, observe)
+            else:
+                _kernel(rev)
+            return [v.grad for v in order]
+        finally:
+            for v, g in zip(order, saved):
+                v.grad = g
 
 
 def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Value]:
@@ -158,7 +352,8 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
 
     An input that `output` does not depend on gets 0. With ``create_graph=True`` the results
     are Values inside a graph of their own, so they can be differentiated again (second
-    derivatives, Hessians); otherwise they are new leaves.
+    derivatives, Hessians), even inside ``no_grad()`` (as in PyTorch); otherwise they are new
+    leaves.
     """
     if output.__class__ is not Value:
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
@@ -169,17 +364,13 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
         if x.__class__ is not Value:
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
     order = toposort(output)
-    seed: Any = Value(1.0) if create_graph else 1.0
-    adj = _adjoints(output, seed, order, create_graph, check=bool(_state.anomaly))
+    adj = sweep(order, 1.0, create_graph=create_graph, check=bool(_state.anomaly))
+    at = {v: i for i, v in enumerate(order)}
     out: list[Value] = []
     for x in inputs:
-        g = adj.get(x)
-        if g is None:
-            out.append(_leaf(0.0))
-        elif g.__class__ is Value:
-            out.append(g)
-        else:
-            out.append(_leaf(float(g)))
+        pos = at.get(x)
+        g = 0.0 if pos is None else adj[pos]
+        out.append(g if g.__class__ is Value else _leaf(float(g)))
     return out
 
 

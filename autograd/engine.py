@@ -1,23 +1,21 @@
 """The `Value` node: one float, the op that made it, and its parents.
 
-Every op below computes its forward value on plain floats and records one node. Right beside
-each op, its *local derivatives* are registered in `RULES`: ``RULES[op](z, args, arg)`` returns
-``(dz/dx_1, ..., dz/dx_n)`` for a node ``z = op(x_1, ..., x_n)``. The rules are written with
-arithmetic and the helpers `_exp`, `_log`, `_sigmoid`, `_sin`, `_cos`, so the same rule runs on
-floats (the ordinary backward pass) and on Values (``grad(..., create_graph=True)``, which builds
-the graph of the derivative itself and so gives second derivatives). `FORMULAS` holds the same
-derivatives as text, for pictures.
+Each op's forward rule and local derivatives live once, in the op table `autograd.ops.OPS`;
+the methods here check the domain, compute the forward value with the table's function and
+record one node. `VALUE` is the math namespace that evaluates a rule on Values, so that
+``grad(..., create_graph=True)`` builds the graph of the derivative itself.
 
 Layout of a node (``__slots__``, no per-node dict, set or closure)::
 
     data    the float
     grad    d(output)/d(this node), filled in by backward(); starts at 0.0
-    label   a name for pictures and error messages ("" if unset)
-    _op     "" for a leaf, else the op's short name: "+", "*", "**", "tanh", "dot", ...
+    label   a name for pictures and error messages ("" if unset; always a str)
+    _op     "" for a leaf, else the op's name in `OPS`: "+", "*", "**", "tanh", "dot", ...
     _x, _y  the parents: a unary op uses _x; a binary op _x and _y (in argument order);
-            "sum" keeps a tuple in _x; "dot" keeps the tuple of weights in _x, inputs in _y
+            "sum" keeps a tuple in _x; "dot" keeps the tuple of weights in _x, inputs in _y;
+            an op of three or more arguments ("where") keeps their tuple in _x
     _arg    the op's constant parameter (the number exponent of x ** 2, the slope of leaky_relu)
-    _scope  the name of the module (see `name_scope`) that created the node, or None
+    _scope  the `Scope` (module) that created the node, or None
 
 Parents are held in two slots instead of a tuple so that a node is ONE object for the garbage
 collector to track; `_prev` builds the tuple on demand. Nodes never refer back to their
@@ -37,13 +35,19 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from . import ops as _ops
+from .ops import FLOAT, OPS, Namespace, Op
+
 __all__ = [
     "Value",
-    "RULES",
-    "FORMULAS",
+    "Scope",
     "Number",
     "sum",
     "dot",
+    "maximum",
+    "minimum",
+    "where",
+    "defop",
     "no_grad",
     "is_grad_enabled",
     "name_scope",
@@ -51,22 +55,13 @@ __all__ = [
     "local_grads",
     "float_locals",
     "creation_site",
+    "VALUE",
 ]
 
 Number = int | float
-Rule = Callable[[Any, tuple[Any, ...], Any], tuple[Any, ...]]
-
-# op name -> local derivative rule: rule(z, args, arg) -> (dz/dargs[0], dz/dargs[1], ...)
-RULES: dict[str, Rule] = {}
-# op name -> the same derivatives as text, for pictures: one entry per argument (the last entry
-# serves every further argument), in the names {x} and {y} (the arguments; {y} is the op's
-# number for x ** 2 and leaky_relu), {z} (the output) and {other} (dot: the paired argument).
-FORMULAS: dict[str, tuple[str, ...]] = {}
 
 _builtin_sum = builtins.sum
 _mul = operator.mul
-_inf = math.inf
-_nan = math.nan
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,8 +73,9 @@ _nan = math.nan
 class _State(threading.local):
     def __init__(self) -> None:
         self.grad_enabled = True
+        self.grad_saved: list[bool] = []  # no_grad's saved states, per thread
         self.anomaly = 0
-        self.scope: str | None = None
+        self.scope: Scope | None = None
         self.sites: dict[int, tuple[Value, str]] = {}
 
 
@@ -102,20 +98,20 @@ def is_grad_enabled() -> bool:
 class no_grad:
     """Context manager and decorator: ops inside it record no graph (results are leaves).
 
-    Thread-local: another thread building a graph at the same time is not affected.
+    Thread-local: another thread building a graph at the same time is not affected, and one
+    instance may be entered by several threads (and inside itself) at once.
     """
 
-    def __init__(self) -> None:
-        self._outer: list[bool] = []  # a stack, so one instance can be entered again inside itself
-
     def __enter__(self) -> no_grad:
-        self._outer.append(_state.grad_enabled)
-        _state.grad_enabled = False
+        st = _state
+        st.grad_saved.append(st.grad_enabled)
+        st.grad_enabled = False
         _special_add(1)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self._outer.pop()
+        st = _state
+        st.grad_enabled = st.grad_saved.pop()
         _special_add(-1)
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -130,19 +126,110 @@ class no_grad:
 
 
 @contextmanager
-def name_scope(name: str) -> Iterator[None]:
-    """Tag every node created inside with `name` (nested scopes are joined with '.').
-
-    `nn` modules use it so pictures can group a neuron's or a layer's nodes.
-    """
-    outer = _state.scope
-    _state.scope = name if not outer else f"{outer}.{name}"
-    _special_add(1)
+def _grad_enabled() -> Iterator[None]:
+    """Record graphs even inside no_grad (grad(..., create_graph=True) does, as PyTorch)."""
+    st = _state
+    if st.grad_enabled:
+        yield
+        return
+    st.grad_enabled = True
     try:
         yield
     finally:
+        st.grad_enabled = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Scopes: which module made a node
+# ---------------------------------------------------------------------------------------------
+
+
+class Scope(str):
+    """The dotted name of the module that made a node, with its kind and its enclosing scope.
+
+    A `Scope` is a `str` (its dotted path, ``"layers.0.neurons.3"``), so it prints and compares
+    as one; ``kind`` says what sort of part it is (``"neuron"``, ``"layer"``, or any word a module
+    chooses), ``parent`` is the enclosing scope and ``enclosing(kind)`` the innermost scope of a
+    kind. Pictures group nodes by ``node.scope.enclosing(kind)``.
+    """
+
+    name: str
+    kind: str | None
+    parent: Scope | None
+    _under: dict[int, tuple[Scope, Scope]]
+
+    def __new__(cls, name: str, kind: str | None = None, parent: Scope | None = None) -> Scope:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a scope name must be a non-empty str, got {name!r:.60}")
+        if kind is not None and not isinstance(kind, str):
+            raise TypeError(f"a scope kind must be a str or None, got {kind!r:.60}")
+        if parent is not None and not isinstance(parent, Scope):
+            raise TypeError(f"a scope's parent must be a Scope or None, got {type(parent).__name__}")
+        self = super().__new__(cls, name if parent is None else f"{parent}.{name}")
+        self.name, self.kind, self.parent = name, kind, parent
+        self._under = {}
+        return self
+
+    @property
+    def path(self) -> str:
+        return str.__str__(self)
+
+    def enclosing(self, kind: str) -> Scope | None:
+        """The innermost scope of `kind`: this one or an enclosing one (None if there is none)."""
+        s: Scope | None = self
+        while s is not None:
+            if s.kind == kind:
+                return s
+            s = s.parent
+        return None
+
+    def nested_in(self, outer: Scope) -> Scope:
+        """This scope (and its ancestors) placed inside `outer`."""
+        hit = self._under.get(id(outer))
+        if hit is not None and hit[0] is outer:
+            return hit[1]  # type: ignore[no-any-return]
+        parent = outer if self.parent is None else self.parent.nested_in(outer)
+        s = Scope(self.name, self.kind, parent)
+        self._under[id(outer)] = (outer, s)
+        return s
+
+    def tag(self, *nodes: Value) -> None:
+        """Mark nodes as made by this scope (nested inside the scope they were made in, if any).
+
+        Modules call it on the few nodes they make, which is cheaper than a `name_scope`.
+        """
+        for v in nodes:
+            cur = v._scope
+            v._scope = self if cur is None else self.nested_in(cur)
+
+    def __repr__(self) -> str:
+        return f"Scope({self.path!r}, kind={self.kind!r})"
+
+    def __reduce__(self) -> Any:
+        return (Scope, (self.name, self.kind, self.parent))
+
+
+@contextmanager
+def name_scope(name: str, kind: str | None = None) -> Iterator[Scope]:
+    """Tag every node created inside with a `Scope` named `name` (nested scopes join with '.').
+
+    ``kind`` is an optional word for what the scope is (``"layer"``, ``"head"``, ...); pictures
+    can collapse a graph to one box per scope of a kind.
+    """
+    outer = _state.scope
+    scope = Scope(name, kind, outer)
+    _state.scope = scope
+    _special_add(1)
+    try:
+        yield scope
+    finally:
         _state.scope = outer
         _special_add(-1)
+
+
+# ---------------------------------------------------------------------------------------------
+# detect_anomaly
+# ---------------------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -164,11 +251,13 @@ def detect_anomaly() -> Iterator[None]:
             _state.sites.clear()
 
 
+_PKG = os.path.dirname(os.path.abspath(__file__))
+
+
 def _user_site() -> str:
     """file:line of the innermost frame outside this package (where the user made the node)."""
-    pkg = os.path.dirname(os.path.abspath(__file__))
     frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == pkg:
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PKG:
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:
         return "<unknown>"
@@ -187,6 +276,11 @@ def _fmt(x: float) -> str:
 
 def _describe(v: Value) -> str:
     return f"{v.label}={_fmt(v.data)}" if v.label else _fmt(v.data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Making nodes
+# ---------------------------------------------------------------------------------------------
 
 
 def _hooked(v: Value) -> Value:
@@ -218,7 +312,7 @@ def _node(data: float, x: Any, y: Any, op: str, arg: Any = None) -> Value:
     v = _new(Value)
     v.data = data
     v.grad = 0.0
-    v.label = ""
+    v._label = ""
     v._op = op
     v._x = x
     v._y = y
@@ -233,7 +327,7 @@ def _leaf(data: float) -> Value:
     v = _new(Value)
     v.data = data
     v.grad = 0.0
-    v.label = ""
+    v._label = ""
     v._op = ""
     v._x = v._y = v._arg = v._scope = None
     return v
@@ -263,69 +357,62 @@ def _lift(other: object) -> Value | None:
     return None
 
 
-def _domain(op: str, msg: str, *nodes: Value, exc: type[Exception] = ValueError) -> Exception:
+def _domain(op: str, msg: str, *nodes: Value) -> Exception:
     named = [f"'{n.label}'" for n in nodes if n.label]
     where = f" (node {', '.join(named)})" if named else ""
-    return exc(f"{op}: {msg}{where}")
+    zero = msg.startswith(("division by zero", "0.0 to a negative"))
+    return (ZeroDivisionError if zero else ValueError)(f"{op}: {msg}{where}")
 
 
-# Helpers that work on floats and on Values alike, for the rules.
-def _exp(x: Any) -> Any:
-    return x.exp() if x.__class__ is Value else _float_exp(x)
+def _foreign(args: tuple[Any, ...]) -> Any:
+    """The first argument that applies ops its own way (forward mode's dual numbers), or None."""
+    for a in args:
+        if hasattr(a.__class__, "__autograd_apply__"):
+            return a
+    return None
 
 
-def _log(x: Any) -> Any:
-    return x.log() if x.__class__ is Value else math.log(x)
+def _apply(op: Op, args: tuple[Any, ...], param: Any = None) -> Value:
+    """Apply a table op to Values and numbers: check the domain, compute, record one node."""
+    vs = []
+    for i, a in enumerate(args):
+        if a.__class__ is not Value:
+            lifted = _lift(a)
+            if lifted is None:
+                f = _foreign(args)
+                if f is not None:
+                    return f.__autograd_apply__(op, args, param)  # type: ignore[no-any-return]
+                raise TypeError(
+                    f"{op.name}: argument {i} must be a Value or a real number, got {type(a).__name__}"
+                )
+            a = lifted
+        vs.append(a)
+    datas = [v.data for v in vs]
+    if op.param:
+        datas.append(param)
+    check = op.check
+    if check is not None:
+        msg = check(*datas)
+        if msg:
+            raise _domain(op.name, msg, *vs)
+    z = op.fwd(*datas)
+    n = len(vs)
+    if n == 1:
+        return _node(z, vs[0], None, op.name, param)
+    if n == 2:
+        return _node(z, vs[0], vs[1], op.name, param)
+    return _node(z, tuple(vs), None, op.name, param)
 
 
-def _sigmoid(x: Any) -> Any:
-    return x.sigmoid() if x.__class__ is Value else _float_sigmoid(x)
+_FLOAT_ERR = (
+    "a Value cannot become a float: math.exp(v), math.log(v), float(v), ... would turn it into a "
+    "constant and silently drop its gradient. Use the Value's own methods (v.exp(), v.log(), "
+    "v.sin(), ...) to stay differentiable, or v.data for the number"
+)
 
-
-def _sin(x: Any) -> Any:
-    return x.sin() if x.__class__ is Value else math.sin(x)
-
-
-def _cos(x: Any) -> Any:
-    return x.cos() if x.__class__ is Value else math.cos(x)
-
-
-def _float_exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return _inf
-
-
-def _float_sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + _float_exp(-x))
-    e = _float_exp(x)
-    return e / (1.0 + e)
-
-
-def _float_pow(x: float, n: float) -> float:
-    try:
-        return float(x**n)
-    except OverflowError:
-        odd = float(n).is_integer() and int(n) % 2 == 1
-        return -_inf if (x < 0 and odd) else _inf
-    except ZeroDivisionError:  # 0.0 ** negative, only reached from derivative rules
-        return _inf
-
-
-def _safe_div(a: Any, b: Any) -> Any:
-    """a / b, with IEEE inf/nan instead of ZeroDivisionError for floats (derivative rules)."""
-    if b.__class__ is float and b == 0.0:
-        return _nan if a == 0 else math.copysign(_inf, a)
-    return a / b
-
-
-def _finite_or_nan(f: Callable[[float], float], x: float) -> float:
-    try:
-        return f(x)
-    except ValueError:  # sin(inf), cos(inf)
-        return _nan
+_DIV, _POWC, _POW = OPS["/"], OPS["**"], OPS["pow"]
+_fwd_div = _DIV.fwd
+_fwd_pow = _POWC.fwd
 
 
 class Value:
@@ -336,27 +423,41 @@ class Value:
     4.0
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_arg", "_scope")
+    __slots__ = ("data", "grad", "_label", "_op", "_x", "_y", "_arg", "_scope")
 
     data: float
     grad: float
-    label: str
+    _label: str
     _op: str
     _x: Any
     _y: Any
     _arg: Any
-    _scope: str | None
+    _scope: Scope | None
 
     def __init__(self, data: object, label: str = "") -> None:
         self.data = _as_float(data, "Value()")
         self.grad = 0.0
-        if not isinstance(label, str):
-            raise TypeError(f"Value() label must be a str, got {type(label).__name__}")
         self.label = label
         self._op = ""
         self._x = self._y = self._arg = self._scope = None
 
     # -- structure ----------------------------------------------------------------------------
+
+    @property
+    def label(self) -> str:
+        """A name for pictures and error messages (a str; "" if unset)."""
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        if text.__class__ is not str and not isinstance(text, str):
+            raise TypeError(f"a Value's label must be a str, got {type(text).__name__}: {text!r:.60}")
+        self._label = text
+
+    @property
+    def scope(self) -> Scope | None:
+        """The `Scope` (module) that made this node, or None."""
+        return self._scope
 
     @property
     def _prev(self) -> tuple[Value, ...]:
@@ -371,11 +472,11 @@ class Value:
         return (x,) if y is None else (x, y)
 
     def __repr__(self) -> str:
-        lab = f", label={self.label!r}" if self.label else ""
+        lab = f", label={self._label!r}" if self._label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{lab})"
 
     def __float__(self) -> float:
-        return self.data
+        raise TypeError(_FLOAT_ERR)
 
     # Comparisons look at data. == and hash stay identity, so nodes can live in sets and dicts.
     def __lt__(self, other: object) -> bool:
@@ -392,111 +493,61 @@ class Value:
 
     __hash__ = object.__hash__
 
-    # -- arithmetic ---------------------------------------------------------------------------
+    # -- arithmetic: forward rules and derivatives are in autograd/ops.py ----------------------
+    # (+, - and * write the table's one-line forward inline: they are the hot path)
 
     def __add__(self, other: Value | Number) -> Value:
-        """$f(x, y) = x + y$"""
         if other.__class__ is not Value:
-            other = _lift(other)  # type: ignore[assignment]
-            if other is None:
+            o = _lift(other)
+            if o is None:
                 return NotImplemented
+            other = o
         return _node(self.data + other.data, self, other, "+")  # type: ignore[union-attr]
 
-    RULES["+"] = lambda z, a, _: (1.0, 1.0)
-    FORMULAS["+"] = ("1", "1")
-
     def __sub__(self, other: Value | Number) -> Value:
-        """$f(x, y) = x - y$"""
         if other.__class__ is not Value:
-            other = _lift(other)  # type: ignore[assignment]
-            if other is None:
+            o = _lift(other)
+            if o is None:
                 return NotImplemented
+            other = o
         return _node(self.data - other.data, self, other, "-")  # type: ignore[union-attr]
 
-    RULES["-"] = lambda z, a, _: (1.0, -1.0)
-    FORMULAS["-"] = ("1", "-1")
-
     def __mul__(self, other: Value | Number) -> Value:
-        """$f(x, y) = x y$"""
         if other.__class__ is not Value:
-            other = _lift(other)  # type: ignore[assignment]
-            if other is None:
+            o = _lift(other)
+            if o is None:
                 return NotImplemented
+            other = o
         return _node(self.data * other.data, self, other, "*")  # type: ignore[union-attr]
 
-    RULES["*"] = lambda z, a, _: (a[1], a[0])
-    FORMULAS["*"] = ("{y}", "{x}")
-
     def __truediv__(self, other: Value | Number) -> Value:
-        """$f(x, y) = x / y$, defined for $y \\ne 0$"""
         if other.__class__ is not Value:
-            other = _lift(other)  # type: ignore[assignment]
-            if other is None:
+            o = _lift(other)
+            if o is None:
                 return NotImplemented
+            other = o
         if other.data == 0.0:  # type: ignore[union-attr]
-            raise _domain(
-                "/",
-                f"division by zero: {_fmt(self.data)} / {_fmt(other.data)}",  # type: ignore[union-attr]
-                self,
-                other,  # type: ignore[arg-type]
-                exc=ZeroDivisionError,
-            )
+            return _apply(_DIV, (self, other))  # raises the domain error
         return _node(self.data / other.data, self, other, "/")  # type: ignore[union-attr]
 
-    # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2 = -z/y
-    RULES["/"] = lambda z, a, _: (1.0 / a[1], -z / a[1])
-    FORMULAS["/"] = ("1/{y}", "-{x}/{y}²")
-
     def __neg__(self) -> Value:
-        """$f(x) = -x$"""
         return _node(-self.data, self, None, "neg")
-
-    RULES["neg"] = lambda z, a, _: (-1.0,)
-    FORMULAS["neg"] = ("-1",)
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        """$f(x) = |x|$, with $f'(0) = 0$ (as in PyTorch)"""
         return _node(abs(self.data), self, None, "abs")
 
-    RULES["abs"] = lambda z, a, _: (0.0 if a[0] == 0 else (1.0 if a[0] > 0 else -1.0),)
-    FORMULAS["abs"] = ("sign({x})",)
-
     def __pow__(self, other: Value | Number) -> Value:
-        """$f(x) = x^n$ for a number n; $f(x, y) = x^y$ for a Value y (then x must be >= 0)"""
-        x = self.data
+        """x ** n for a number n (op "**"); x ** y for a Value y (op "pow", x >= 0)."""
         if other.__class__ is Value:
-            y = other.data  # type: ignore[union-attr]
-            if x < 0:
-                raise _domain(
-                    "**",
-                    f"negative base {_fmt(x)} to a Value power {_fmt(y)} "
-                    "(x ** y with a Value exponent is defined for x >= 0 only)",
-                    self,
-                    other,  # type: ignore[arg-type]
-                )
-            if x == 0 and y < 0:
-                raise _domain(
-                    "**",
-                    f"0.0 to a negative power {_fmt(y)}",
-                    self,
-                    other,  # type: ignore[arg-type]
-                    exc=ZeroDivisionError,
-                )
-            return _node(_float_pow(x, y), self, other, "**")
+            return _apply(_POW, (self, other))
         if not isinstance(other, numbers.Real):
+            if _foreign((other,)) is not None:
+                return _apply(_POW, (self, other))
             return NotImplemented
-        n = float(other)
-        if x == 0 and n < 0:
-            raise _domain("**", f"0.0 to a negative power {_fmt(n)}", self, exc=ZeroDivisionError)
-        if x < 0 and not n.is_integer():
-            raise _domain("**", f"negative base {_fmt(x)} to a fractional power {_fmt(n)}", self)
-        return _node(_float_pow(x, n), self, None, "**", n)
-
-    RULES["**"] = lambda z, a, n: _d_pow(z, a, n)
-    FORMULAS["**"] = ("{y}·{x}^({y}-1)", "{x}^{y}·ln {x}")
+        return _apply(_POWC, (self,), float(other))
 
     def __radd__(self, other: Number) -> Value:
         o = _lift(other)
@@ -518,87 +569,106 @@ class Value:
         o = _lift(other)
         return NotImplemented if o is None else o.__pow__(self)
 
-    # -- functions ----------------------------------------------------------------------------
+    # -- functions (one line each: the op table holds forward, derivative and domain) ----------
 
     def exp(self) -> Value:
-        """$f(x) = e^x$ (overflows to inf, as IEEE floats do)"""
-        return _node(_float_exp(self.data), self, None, "exp")
+        """e^x (overflows to inf)."""
+        return _apply(OPS["exp"], (self,))
 
-    RULES["exp"] = lambda z, a, _: (z,)
-    FORMULAS["exp"] = ("exp({x}) = {z}",)
+    def expm1(self) -> Value:
+        """e^x - 1, exact near 0."""
+        return _apply(OPS["expm1"], (self,))
 
     def log(self) -> Value:
-        """$f(x) = \\ln x$, defined for $x > 0$"""
-        x = self.data
-        if not x > 0 and not math.isnan(x):
-            raise _domain("log", f"input must be > 0, got {_fmt(x)}", self)
-        return _node(math.log(x), self, None, "log")
+        """ln x, for x > 0."""
+        return _apply(OPS["log"], (self,))
 
-    RULES["log"] = lambda z, a, _: (_safe_div(1.0, a[0]),)
-    FORMULAS["log"] = ("1/{x}",)
+    def log1p(self) -> Value:
+        """ln(1 + x), for x > -1, exact near 0."""
+        return _apply(OPS["log1p"], (self,))
 
     def sqrt(self) -> Value:
-        """$f(x) = \\sqrt{x}$, defined for $x \\ge 0$"""
-        x = self.data
-        if x < 0:
-            raise _domain("sqrt", f"input must be >= 0, got {_fmt(x)}", self)
-        return _node(math.sqrt(x), self, None, "sqrt")
-
-    RULES["sqrt"] = lambda z, a, _: (_safe_div(0.5, z),)
-    FORMULAS["sqrt"] = ("1/(2·{z})",)
+        """√x, for x >= 0."""
+        return _apply(OPS["sqrt"], (self,))
 
     def tanh(self) -> Value:
-        """$f(x) = \\tanh x$, $f'(x) = 1 - f(x)^2$"""
-        return _node(math.tanh(self.data), self, None, "tanh")
-
-    RULES["tanh"] = lambda z, a, _: (1.0 - z * z,)
-    FORMULAS["tanh"] = ("1 - {z}²",)
+        """tanh x."""
+        return _node(_tanh(self.data), self, None, "tanh")
 
     def sigmoid(self) -> Value:
-        """$f(x) = 1 / (1 + e^{-x})$, $f'(x) = f(x)(1 - f(x))$ (stable for large |x|)"""
-        return _node(_float_sigmoid(self.data), self, None, "sigmoid")
-
-    RULES["sigmoid"] = lambda z, a, _: (z * (1.0 - z),)
-    FORMULAS["sigmoid"] = ("{z}·(1 - {z})",)
+        """1 / (1 + e^-x), stable for large |x|."""
+        return _node(_sigmoid(self.data), self, None, "sigmoid")
 
     def relu(self) -> Value:
-        """$f(x) = \\max(0, x)$, $f'(x) = [x > 0]$"""
-        x = self.data
-        return _node(x if x > 0 else 0.0, self, None, "relu")
-
-    RULES["relu"] = lambda z, a, _: (1.0 if a[0] > 0 else 0.0,)
-    FORMULAS["relu"] = ("[{x} > 0]",)
+        """max(0, x); nan stays nan."""
+        return _node(_relu(self.data), self, None, "relu")
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        """$f(x) = x$ for $x > 0$, else $s x$"""
-        x = self.data
+        """x if x > 0 else slope * x."""
         s = _as_float(slope, "leaky_relu(slope=)")
-        return _node(x if x > 0 else s * x, self, None, "leaky_relu", s)
-
-    RULES["leaky_relu"] = lambda z, a, s: (1.0 if a[0] > 0 else s,)
-    FORMULAS["leaky_relu"] = ("1 if {x} > 0 else {y}",)
+        if not math.isfinite(s):
+            raise ValueError(f"leaky_relu: slope must be a finite number, got {s!r}")
+        return _node(_leaky_relu(self.data, s), self, None, "leaky_relu", s)
 
     def softplus(self) -> Value:
-        """$f(x) = \\ln(1 + e^x)$, $f'(x) = \\sigma(x)$ (stable for large |x|)"""
-        x = self.data
-        return _node(max(x, 0.0) + math.log1p(_float_exp(-abs(x))), self, None, "softplus")
+        """ln(1 + e^x), stable for large |x|."""
+        return _apply(OPS["softplus"], (self,))
 
-    RULES["softplus"] = lambda z, a, _: (_sigmoid(a[0]),)
-    FORMULAS["softplus"] = ("sigmoid({x})",)
+    def gelu(self) -> Value:
+        """x Φ(x), the exact (erf) form."""
+        return _apply(OPS["gelu"], (self,))
+
+    def silu(self) -> Value:
+        """x σ(x) (also called swish)."""
+        return _apply(OPS["silu"], (self,))
+
+    def clamp(self, lo: float | None = None, hi: float | None = None) -> Value:
+        """x limited to [lo, hi] (either may be None); the gradient passes where lo <= x <= hi."""
+        a = -math.inf if lo is None else _as_float(lo, "clamp(lo=)")
+        b = math.inf if hi is None else _as_float(hi, "clamp(hi=)")
+        if not a <= b:
+            raise ValueError(f"clamp: lo must be <= hi, got lo={a!r}, hi={b!r}")
+        return _apply(OPS["clamp"], (self,), (a, b))
+
+    def sign(self) -> Value:
+        """-1, 0 or 1 (its derivative is 0)."""
+        return _apply(OPS["sign"], (self,))
 
     def sin(self) -> Value:
-        """$f(x) = \\sin x$, $f'(x) = \\cos x$"""
-        return _node(_finite_or_nan(math.sin, self.data), self, None, "sin")
-
-    RULES["sin"] = lambda z, a, _: (_cos(a[0]),)
-    FORMULAS["sin"] = ("cos({x})",)
+        """sin x."""
+        return _apply(OPS["sin"], (self,))
 
     def cos(self) -> Value:
-        """$f(x) = \\cos x$, $f'(x) = -\\sin x$"""
-        return _node(_finite_or_nan(math.cos, self.data), self, None, "cos")
+        """cos x."""
+        return _apply(OPS["cos"], (self,))
 
-    RULES["cos"] = lambda z, a, _: (-_sin(a[0]),)
-    FORMULAS["cos"] = ("-sin({x})",)
+    def tan(self) -> Value:
+        """tan x."""
+        return _apply(OPS["tan"], (self,))
+
+    def sinh(self) -> Value:
+        """sinh x."""
+        return _apply(OPS["sinh"], (self,))
+
+    def cosh(self) -> Value:
+        """cosh x."""
+        return _apply(OPS["cosh"], (self,))
+
+    def asin(self) -> Value:
+        """arcsin x, for -1 <= x <= 1."""
+        return _apply(OPS["asin"], (self,))
+
+    def acos(self) -> Value:
+        """arccos x, for -1 <= x <= 1."""
+        return _apply(OPS["acos"], (self,))
+
+    def atan(self) -> Value:
+        """arctan x."""
+        return _apply(OPS["atan"], (self,))
+
+    def erf(self) -> Value:
+        """The error function."""
+        return _apply(OPS["erf"], (self,))
 
     # -- reverse accumulation -----------------------------------------------------------------
 
@@ -612,11 +682,11 @@ class Value:
 
         backward(self, grad)
 
-    def draw_dot(self, **options: Any) -> Any:
-        """Shortcut for `autograd.viz.draw_dot(self, **options)` (needs the graphviz package)."""
-        from .viz import draw_dot
 
-        return draw_dot(self, **options)
+_tanh = OPS["tanh"].fwd
+_sigmoid = OPS["sigmoid"].fwd
+_relu = OPS["relu"].fwd
+_leaky_relu = OPS["leaky_relu"].fwd
 
 
 def _data_of(other: object, op: str) -> float:
@@ -627,25 +697,8 @@ def _data_of(other: object, op: str) -> float:
     raise TypeError(f"'{op}' not supported between Value and {type(other).__name__}")
 
 
-def _d_pow(z: Any, a: tuple[Any, ...], n: Any) -> tuple[Any, ...]:
-    """Local derivatives of x ** n (number n) and of x ** y (Value y)."""
-    x = a[0]
-    if len(a) == 1:  # d/dx x^n = n x^(n-1)
-        if n == 0:
-            return (0.0,)
-        if x.__class__ is Value:
-            return (n * x ** (n - 1),)
-        return (n * _float_pow(x, n - 1),)
-    y = a[1]  # d/dx x^y = y x^(y-1);  d/dy x^y = x^y ln x  (taken as 0 at x = 0)
-    if x == 0:
-        return (y * x ** (y - 1) if x.__class__ is Value else y * _float_pow(x, y - 1), 0.0)
-    if x.__class__ is Value:
-        return (y * x ** (y - 1), z * x.log())
-    return (y * _float_pow(x, y - 1), z * math.log(x))
-
-
 # ---------------------------------------------------------------------------------------------
-# n-ary nodes: one node with n parents instead of a chain of n - 1 binary nodes
+# n-ary nodes and ops of several arguments
 # ---------------------------------------------------------------------------------------------
 
 
@@ -667,11 +720,14 @@ def _lift_all(items: tuple[Any, ...], fn: str, arg: str) -> tuple[Value, ...]:
 
 
 def sum(values: Iterable[Value | Number]) -> Value:  # shadows builtins.sum on purpose
-    """$f(x_1..x_n) = \\sum_i x_i$ as ONE node with n parents; $\\partial f/\\partial x_i = 1$."""
+    """x_1 + ... + x_n as ONE node with n parents; each local derivative is 1."""
     xs = values if values.__class__ is tuple else tuple(values)
     try:  # all Values: the common case, at C speed
         data = _builtin_sum(map(_data_of_value, xs))
     except TypeError:
+        f = _foreign(xs)
+        if f is not None:
+            return f.__autograd_apply__(OPS["sum"], xs, None)  # type: ignore[no-any-return]
         xs = _lift_all(xs, "sum", "values")
         data = _builtin_sum(map(_data_of_value, xs))
     if not xs:
@@ -679,13 +735,8 @@ def sum(values: Iterable[Value | Number]) -> Value:  # shadows builtins.sum on p
     return _node(data, xs, None, "sum")
 
 
-RULES["sum"] = lambda z, a, _: (1.0,) * len(a)
-FORMULAS["sum"] = ("1",)
-
-
 def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
-    """$f(w, x) = \\sum_i w_i x_i$ as ONE node; $\\partial f/\\partial w_i = x_i$,
-    $\\partial f/\\partial x_i = w_i$. Parents are w_1..w_n then x_1..x_n."""
+    """w_1 x_1 + ... + w_n x_n as ONE node; d/dw_i = x_i, d/dx_i = w_i. Parents: w's then x's."""
     wt = ws if ws.__class__ is tuple else tuple(ws)
     xt = xs if xs.__class__ is tuple else tuple(xs)
     if len(wt) != len(xt):
@@ -693,6 +744,9 @@ def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
     try:  # all Values: the common case, at C speed
         data = _builtin_sum(map(_mul, map(_data_of_value, wt), map(_data_of_value, xt)))
     except TypeError:
+        f = _foreign(wt + xt)
+        if f is not None:
+            return f.__autograd_apply__(OPS["dot"], wt + xt, None)  # type: ignore[no-any-return]
         wt = _lift_all(wt, "dot", "ws")
         xt = _lift_all(xt, "dot", "xs")
         data = _builtin_sum(map(_mul, map(_data_of_value, wt), map(_data_of_value, xt)))
@@ -701,20 +755,139 @@ def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
     return _node(data, wt, xt, "dot")
 
 
-def _d_dot(z: Any, a: tuple[Any, ...], _: Any) -> tuple[Any, ...]:
-    n = len(a) // 2
-    return a[n:] + a[:n]
+def maximum(a: Value | Number, b: Value | Number) -> Value:
+    """The larger of a and b, differentiably (at a tie each gets half the gradient)."""
+    return _apply(OPS["maximum"], (a, b))
 
 
-RULES["dot"] = _d_dot
-FORMULAS["dot"] = ("{other}",)
+def minimum(a: Value | Number, b: Value | Number) -> Value:
+    """The smaller of a and b, differentiably (at a tie each gets half the gradient)."""
+    return _apply(OPS["minimum"], (a, b))
+
+
+def where(c: Value | Number, a: Value | Number, b: Value | Number) -> Value:
+    """`a` where ``c > 0``, else `b`, as one node.
+
+    The sign of `c` is read when the node is evaluated (so a replayed graph branches on new
+    data); the derivative with respect to `c` is 0.
+    """
+    return _apply(OPS["where"], (c, a, b))
+
+
+def defop(
+    name: str,
+    forward: Callable[..., float],
+    derivative: Callable[..., tuple[Any, ...]],
+    *,
+    arity: int = 1,
+    check: Callable[..., str | None] | None = None,
+    doc: str = "",
+) -> Callable[..., Value]:
+    """Add a scalar op to the engine; returns the function that applies it.
+
+    ``forward(*xs) -> float`` computes the value from floats. ``derivative(m, z, *xs)`` returns
+    one local derivative per argument, written with ``+ - *`` and the namespace ``m``: every op
+    of the engine by name (``m.exp``, ``m.log``, ``m.abs``, ``m.sigmoid``, ...), ``m.div(a, b)``,
+    ``m.pow(x, y)``, and ``m.cond(pred, a, b)`` with ``m.gt/ge/lt/le/eq`` for branches. ``z`` is
+    the op's output. ``check(*xs)`` may return a message when inputs are outside the domain.
+
+        >>> softsign = defop("softsign", lambda x: x / (1 + abs(x)),
+        ...                  lambda m, z, x: (m.div(1.0, (1.0 + m.abs(x)) * (1.0 + m.abs(x))),))
+
+    The op then works everywhere: backward, grad of any order, detect_anomaly, pictures (with
+    its formula), forward mode and programs.
+    """
+    op = _ops.defop(name, forward, derivative, arity=arity, check=check, doc=doc)
+
+    def apply(*args: Value | Number) -> Value:
+        if len(args) != arity:
+            raise TypeError(f"{name} takes {arity} argument(s), got {len(args)}")
+        return _apply(op, args)
+
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = doc or f"The op {name!r} (added with autograd.defop)."
+    apply.op = op  # type: ignore[attr-defined]
+    return apply
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules evaluated on Values: the derivative as a graph (create_graph=True)
+# ---------------------------------------------------------------------------------------------
+
+
+def _d(x: Any) -> float:
+    return x.data if x.__class__ is Value else x  # type: ignore[no-any-return]
+
+
+class _ValueNamespace(Namespace):
+    """Rules on Values: every op makes a node with the table's IEEE forward (never a domain
+    error: a derivative may be inf or nan where the user's op was fine). On plain numbers the
+    ops are computed directly. Branches (`cond`) are taken on the current data."""
+
+    def make(self, op: Op) -> Callable[..., Any]:
+        fwd = op.fwd
+        name = op.name
+        n = op.arity
+
+        def call(*args: Any) -> Any:
+            param = None
+            if op.param:
+                *args, param = args  # type: ignore[assignment]
+            if not any(a.__class__ is Value for a in args):
+                return fwd(*args) if param is None else fwd(*args, param)
+            vs = [a if a.__class__ is Value else _leaf(float(a)) for a in args]
+            datas = [v.data for v in vs]
+            z = fwd(*datas) if param is None else fwd(*datas, param)
+            if n == 1:
+                return _node(z, vs[0], None, name, param)
+            if n == 2:
+                return _node(z, vs[0], vs[1], name, param)
+            return _node(z, tuple(vs), None, name, param)
+
+        return call
+
+    @staticmethod
+    def pow(x: Any, y: Any) -> Any:
+        if y.__class__ is Value:
+            xv = x if x.__class__ is Value else _leaf(float(x))
+            return _node(_fwd_pow(xv.data, y.data), xv, y, "pow")
+        if x.__class__ is Value:
+            return _node(_fwd_pow(x.data, y), x, None, "**", float(y))
+        return _fwd_pow(x, y)
+
+    @staticmethod
+    def cond(pred: bool, a: Any, b: Any) -> Any:
+        return a if pred else b
+
+    @staticmethod
+    def gt(a: Any, b: Any) -> bool:
+        return _d(a) > _d(b)
+
+    @staticmethod
+    def ge(a: Any, b: Any) -> bool:
+        return _d(a) >= _d(b)
+
+    @staticmethod
+    def lt(a: Any, b: Any) -> bool:
+        return _d(a) < _d(b)
+
+    @staticmethod
+    def le(a: Any, b: Any) -> bool:
+        return _d(a) <= _d(b)
+
+    @staticmethod
+    def eq(a: Any, b: Any) -> bool:
+        return _d(a) == _d(b)
+
+
+VALUE = _ValueNamespace()
 
 
 def float_locals(v: Value) -> tuple[Any, ...]:
-    """RULES applied to v's data: d v / d parent for each entry of ``v._prev`` (() for a leaf)."""
+    """The op table's rule applied to v's data: d v / d parent for each entry of ``v._prev``."""
     if not v._op:
         return ()
-    return RULES[v._op](v.data, tuple([p.data for p in v._prev]), v._arg)
+    return OPS[v._op].locals(FLOAT, v.data, tuple([p.data for p in v._prev]), v._arg)
 
 
 def local_grads(v: Value) -> tuple[float, ...]:
