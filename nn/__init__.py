@@ -9,6 +9,8 @@
 Layout:
 
     nn.modules        Module, Neuron, Layer, MLP (and the activations)
+    nn.transformer    Linear, Embedding, RMSNorm, LayerNorm, CausalSelfAttention (KV cache),
+                      FeedForward, TransformerBlock, GPT (microgpt's model)
     nn.init           weight initialization schemes (He, Glorot, LeCun, micrograd's uniform)
     nn.losses         mse, half_squared_error, hinge, binary_cross_entropy_with_logits,
                       cross_entropy, l2, softmax, log_softmax, logsumexp
@@ -56,19 +58,39 @@ from .modules import ACTIVATIONS, MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, CosineDecay, LinearDecay, StepDecay
 from .serialize import load_model
 from .torch_bridge import from_torch, to_torch
+from .transformer import (
+    GPT,
+    CausalSelfAttention,
+    Embedding,
+    FeedForward,
+    KVCache,
+    LayerNorm,
+    Linear,
+    RMSNorm,
+    TransformerBlock,
+)
 
 __all__ = [
     "ACTIVATIONS",
+    "GPT",
     "INITIALIZERS",
     "MLP",
     "SGD",
     "Adam",
+    "CausalSelfAttention",
     "CosineDecay",
+    "Embedding",
+    "FeedForward",
+    "KVCache",
     "Layer",
+    "LayerNorm",
+    "Linear",
     "LinearDecay",
     "Module",
     "Neuron",
+    "RMSNorm",
     "StepDecay",
+    "TransformerBlock",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "encoder_patterns",

@@ -1,7 +1,8 @@
 """Optimizers (`SGD`, `Adam`) and learning-rate schedules (`LinearDecay`, `StepDecay`,
 `CosineDecay`).
 
-An optimizer holds a list of parameters; ``step()`` updates each ``p.data`` from ``p.grad``
+An optimizer holds a list of parameters (pass a list, or a `Module`: ``Adam(model)`` takes
+``model.parameters()``); ``step()`` updates each ``p.data`` from ``p.grad``
 (plain float arithmetic, no graph), ``zero_grad()`` resets the gradients. The update rules are
 PyTorch's (``torch.optim.SGD`` / ``torch.optim.Adam``, checked in tests/reference), written in the
 same order of floating-point operations.
@@ -18,6 +19,8 @@ import numbers
 from collections.abc import Callable, Iterable
 
 from autograd import Value
+
+from .modules import Module
 
 __all__ = [
     "Optimizer",
@@ -51,9 +54,17 @@ def _count(k: object, what: str) -> int:
 class Optimizer:
     """Base class: parameters, a learning rate (number or schedule), `zero_grad`, `step`."""
 
-    def __init__(self, params: Iterable[Value], lr: float | Schedule) -> None:
-        if isinstance(params, Value):
-            raise TypeError(f"{type(self).__name__} expects a list of parameters, got one Value")
+    def __init__(self, params: Module | Iterable[Value], lr: float | Schedule) -> None:
+        who = type(self).__name__
+        if isinstance(params, Module):
+            params = params.parameters()
+        elif isinstance(params, Value):
+            raise TypeError(f"{who} expects a list of parameters (or a Module), got one Value")
+        elif isinstance(params, (str, bytes, dict)) or not hasattr(params, "__iter__"):
+            raise TypeError(
+                f"{who} expects a Module or a list of parameters (model.parameters()), "
+                f"got {type(params).__name__}"
+            )
         ps = list(params)
         if not ps:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -98,7 +109,7 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Module | Iterable[Value],
         lr: float | Schedule,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
@@ -147,7 +158,7 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Module | Iterable[Value],
         lr: float | Schedule = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
