@@ -161,3 +161,72 @@ def test_delta_rule_gradient_and_step(tmp_path: Path, capsys: pytest.CaptureFixt
     assert abs(r.formula_errors[0] - xor_error(flat0)) < 1e-14
     assert "largest difference" in out
     assert_pngs(tmp_path, ["training.png"], out)
+
+
+# --- second_order --------------------------------------------------------------------------
+
+
+def test_second_order_recursion_equals_the_engine_hessian(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    needs_matplotlib()
+    from demos import second_order as so
+
+    r = so.main(["--quick", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert r.max_diff < 1e-10
+    W, x1, y = so.network(0)
+
+    def loss_from(layer: int, x: list[float]) -> float:  # L as a function of x^(layer), plain floats
+        h = x
+        for Wm in W[layer - 1:]:
+            a = [math.tanh(v) for v in h]
+            h = [sum(w * aj for w, aj in zip(row, a)) for row in Wm]
+        return 0.5 * sum((math.tanh(v) - t) ** 2 for v, t in zip(h, y))
+
+    xs = [x1]
+    for Wm in W:
+        xs.append([sum(w * math.tanh(v) for w, v in zip(row, xs[-1])) for row in Wm])
+    h = 1e-4
+    for layer in range(1, len(so.SIZES) + 1):
+        x = xs[layer - 1]
+        n = len(x)
+        for i in range(n):
+            for j in range(n):
+                def at(di: float, dj: float, i: int = i, j: int = j, x: list[float] = x,
+                       layer: int = layer) -> float:
+                    p = list(x)
+                    p[i] += di
+                    p[j] += dj
+                    return loss_from(layer, p)
+                fd = (at(h, h) - at(h, -h) - at(-h, h) + at(-h, -h)) / (4 * h * h)
+                assert abs(r.H_engine[layer - 1][i][j] - fd) < 1e-6, (layer, i, j)
+    # Levenberg-Marquardt ends at a stationary point: J^T r = 0, J by central differences here
+    def resid(c: list[float]) -> list[float]:
+        return [c[0] * math.exp(-c[1] * t) + c[2] - yk for t, yk in zip(r.ts, r.ys)]
+    c = r.lm_c
+    J_cols = []
+    for p in range(3):
+        up, down = list(c), list(c)
+        up[p] += 1e-6
+        down[p] -= 1e-6
+        J_cols.append([(a - b) / 2e-6 for a, b in zip(resid(up), resid(down))])
+    res = resid(c)
+    assert max(abs(sum(Jk * rk for Jk, rk in zip(col, res))) for col in J_cols) < 1e-6
+    assert abs(r.lm_losses[-1] - 0.5 * sum(v * v for v in res)) < 1e-12
+    # gradient descent's first step, from the gradient J^T r at the start
+    start = list(so.START)
+    res0 = resid(start)
+    for eta, losses in r.gd.items():
+        g = []
+        for p in range(3):
+            up, down = list(start), list(start)
+            up[p] += 1e-6
+            down[p] -= 1e-6
+            g.append(sum(rk * (a - b) / 2e-6 for rk, a, b in zip(res0, resid(up), resid(down))))
+        c1 = [s - eta * gp for s, gp in zip(start, g)]
+        assert abs(losses[1] - 0.5 * sum(v * v for v in resid(c1))) < 1e-6
+    # the claim: Levenberg-Marquardt needs fewer iterations than the best gradient descent
+    best = r.gd_iters[r.best_eta]
+    assert r.lm_iters is not None and best is not None and r.lm_iters < best
+    assert f"Levenberg-Marquardt reaches the target after {r.lm_iters} iterations" in out
+    assert_pngs(tmp_path, ["fit_loss.png", "fit_curve.png"], out)
