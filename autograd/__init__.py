@@ -28,6 +28,7 @@ from .engine import (
     sum,
     where,
 )
+from .forward import Dual, hessian, hvp, jacobian, jvp
 from .ops import OPS
 
 __all__ = [
@@ -50,5 +51,10 @@ __all__ = [
     "name_scope",
     "detect_anomaly",
     "local_grads",
+    "Dual",
+    "jvp",
+    "jacobian",
+    "hessian",
+    "hvp",
 ]
 __version__ = "0.1.0"
