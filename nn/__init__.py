@@ -54,7 +54,7 @@ from .losses import (
     mse,
     softmax,
 )
-from .modules import ACTIVATIONS, MLP, Layer, Module, Neuron
+from .modules import ACTIVATIONS, MLP, Layer, Module, Neuron, register_module
 from .optim import SGD, Adam, CosineDecay, LinearDecay, StepDecay
 from .serialize import load_model
 from .torch_bridge import from_torch, to_torch
@@ -106,6 +106,7 @@ __all__ = [
     "make_spirals",
     "minibatches",
     "mse",
+    "register_module",
     "signed",
     "softmax",
     "to_torch",

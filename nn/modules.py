@@ -26,16 +26,28 @@ Names are given when a module is assigned to an attribute of another module (``s
 from __future__ import annotations
 
 import functools
+import math
 import numbers
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from autograd import Value, dot
 
 from .init import Initializer, RandomSource, get_initializer, make_rng
 
-__all__ = ["ACTIVATIONS", "Module", "Neuron", "Layer", "MLP", "activation_fn"]
+__all__ = [
+    "ACTIVATIONS",
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "activation_fn",
+    "register_module",
+    "module_type",
+    "module_type_name",
+]
 
 # activation name -> (name in reprs, as in micrograd's "ReLUNeuron")
 ACTIVATIONS: dict[str, str] = {
@@ -97,6 +109,19 @@ def _resolve_activation(activation: str | bool, nonlin: bool | None, who: str) -
     return "linear"
 
 
+def _check_slope(x: object, what: str) -> float:
+    """A finite real number (a hyperparameter that must survive saving as JSON)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{what} must be a finite number, got {type(x).__name__}: {x!r:.40}")
+    try:
+        f = float(x)
+    except OverflowError:
+        f = math.inf
+    if not math.isfinite(f):
+        raise ValueError(f"{what} must be a finite number, got {f}")
+    return f
+
+
 def _check_size(n: object, what: str) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"{what} must be a positive int, got {type(n).__name__}: {n!r}")
@@ -151,6 +176,158 @@ def _name_tree(value: object, name: str) -> None:
                 _name_tree(item, f"{name}.{i}")
 
 
+# -- the registry of module types (how nn.load_model finds the class a file names) -------------
+#
+# Every subclass of Module is registered under its class name when it is defined
+# (`Module.__init_subclass__`). Classes of the nn package own their names. If two other classes
+# share a name (two `Net`s in two files), neither is found by that name -- a file naming it could
+# mean either -- until one is given its own name with `register_module(cls, name)`. A class
+# defined again under the same module and qualified name (a re-run notebook cell) replaces the
+# old one.
+
+_registry_lock = threading.RLock()
+_REGISTRY: dict[str, type[Module]] = {}  # name -> class
+_NAMES: dict[type[Module], str] = {}  # class -> its name (only for classes found by it)
+_CLAIMED: set[str] = set()  # names given by register_module (or by nn): never taken automatically
+_CLASHES: dict[str, list[type[Module]]] = {}  # name -> the classes sharing it
+
+M = TypeVar("M", bound="type[Module]")
+
+
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _same_class(a: type, b: type) -> bool:
+    """The same class defined again (same module and qualified name), or the class itself."""
+    return a is b or _qualified(a) == _qualified(b)
+
+
+def _give(cls: type[Module], name: str) -> None:
+    old = _REGISTRY.get(name)
+    if old is not None and old is not cls:
+        _NAMES.pop(old, None)
+    _REGISTRY[name] = cls
+    _NAMES[cls] = name
+
+
+def _auto_register(cls: type[Module]) -> None:
+    name = cls.__name__
+    with _registry_lock:
+        if cls.__module__ == "nn" or cls.__module__.startswith("nn."):
+            register_module(cls)
+            return
+        owner = _REGISTRY.get(name)
+        if name in _CLAIMED:
+            if owner is not None and _same_class(owner, cls):
+                _give(cls, name)
+            return  # the name belongs to another class: this one needs register_module
+        clash = _CLASHES.get(name)
+        if clash is not None:
+            kept = [c for c in clash if not _same_class(c, cls)]
+            _CLASHES[name] = [*kept, cls]
+            return
+        if owner is None or _same_class(owner, cls):
+            _give(cls, name)
+            return
+        del _REGISTRY[name]
+        _NAMES.pop(owner, None)
+        _CLASHES[name] = [owner, cls]
+
+
+def register_module(cls: M, name: str | None = None) -> M:
+    """Register `cls` (a Module subclass) under `name` (default: its class name) for loading.
+
+    Every Module subclass is registered under its class name automatically; call this to give
+    a class another name, or to settle a clash (two classes of one name, or a name nn uses).
+    A file saved from the class records the name, and `nn.load_model` finds the class by it.
+    Returns `cls`, so it can be used as a decorator. Re-registering a name raises ValueError.
+    """
+    if not isinstance(cls, type) or not issubclass(cls, Module):
+        raise TypeError(f"register_module expects a subclass of nn.Module, got {cls!r:.60}")
+    if name is None:
+        name = cls.__name__
+    if not isinstance(name, str) or not name or len(name) > 200 or not name.isprintable():
+        raise ValueError(f"a module type name must be a printable, non-empty str, got {name!r:.60}")
+    with _registry_lock:
+        owner = _REGISTRY.get(name)
+        if name in _CLAIMED and owner is not None and not _same_class(owner, cls):
+            raise ValueError(
+                f"the module type name {name!r} is already registered for {_qualified(owner)}; "
+                f"register {_qualified(cls)} under another name"
+            )
+        old = _NAMES.get(cls)
+        if old is not None and old != name and _REGISTRY.get(old) is cls:
+            del _REGISTRY[old]
+            _CLAIMED.discard(old)
+        for other, classes in list(_CLASHES.items()):  # cls no longer competes for other names
+            if cls in classes:
+                classes.remove(cls)
+                if len(classes) == 1 and other not in _CLAIMED:
+                    del _CLASHES[other]
+                    _give(classes[0], other)
+        _CLASHES.pop(name, None)
+        _give(cls, name)
+        _CLAIMED.add(name)
+    return cls
+
+
+def module_type_name(cls: type[Module]) -> str:
+    """The name `cls` is registered under (what a saved file records as "type").
+
+    Raises ValueError saying what to do if `cls` cannot be found by a name.
+    """
+    with _registry_lock:
+        name = _NAMES.get(cls)
+        if name is not None and _REGISTRY.get(name) is cls:
+            return name
+        base = cls.__name__
+        clash = _CLASHES.get(base)
+    if clash:
+        others = ", ".join(_qualified(c) for c in clash if c is not cls)
+        why = f"other Module classes are also named {base!r} ({others})"
+    elif base in _REGISTRY:
+        why = f"the name {base!r} belongs to {_qualified(_REGISTRY[base])}"
+    else:
+        why = "it is not registered"
+    raise ValueError(
+        f"{_qualified(cls)} cannot be saved by name: {why}; give it its own name with "
+        f"nn.register_module({cls.__name__}, name=...)"
+    )
+
+
+def module_type(name: object) -> type[Module]:
+    """The Module class registered under `name` (ValueError naming the choices if none)."""
+    with _registry_lock:
+        cls = _REGISTRY.get(name) if isinstance(name, str) else None
+        if cls is not None:
+            return cls
+        clash = _CLASHES.get(name) if isinstance(name, str) else None
+        known = sorted(_REGISTRY)
+    if clash:
+        shown = ", ".join(_qualified(c) for c in clash)
+        raise ValueError(
+            f"module type {name!r} is ambiguous: several classes have that name ({shown}); "
+            f"register the one the file was saved from with nn.register_module(cls, name={name!r})"
+        )
+    listed = ", ".join(known[:12]) + (f", ... ({len(known) - 12} more)" if len(known) > 12 else "")
+    raise ValueError(
+        f"unknown module type {name!r:.60}; known types: {listed} (define or import the class, "
+        "or register it with nn.register_module, before loading)"
+    )
+
+
+def _type_name(module: Module) -> str:
+    """The registered name of `module`'s class, or its class name (checked again by save)."""
+    cls = type(module)
+    name = _NAMES.get(cls)
+    return name if name is not None else cls.__name__
+
+
+def _zeros(fan_in: int, fan_out: int, rng: RandomSource) -> float:
+    return 0.0  # weights about to be overwritten by a file: draw nothing
+
+
 class Module:
     """Base class: a module owns parameters (Values) and sub-modules, found in its attributes.
 
@@ -158,10 +335,21 @@ class Module:
     a Module, or a list/tuple of them is part of the model, in attribute order. So a subclass
     only assigns ``self.w = [...]`` or ``self.layers = [...]``, and `parameters`,
     `named_parameters`, `zero_grad`, `state_dict`, `save` and `load` work.
+
+    For `nn.load_model` to rebuild a subclass, define `config()` returning its constructor's
+    keyword arguments (JSON values). Every subclass is registered under its class name (see
+    `register_module`); loading calls ``cls(**kwargs)``, or the classmethod
+    ``from_config(kwargs)`` if the class defines one. An optional classmethod
+    ``parameter_count(kwargs) -> int`` lets `load_model` refuse a file whose architecture
+    does not match its parameters before building anything.
     """
 
     _path: str = ""  # dotted name inside the outermost module ("" for the outermost)
     _scope: str | None = None  # _path, or None for ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _auto_register(cls)
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -196,7 +384,11 @@ class Module:
             p.grad = 0.0
 
     def config(self) -> dict[str, Any] | None:
-        """The constructor arguments that fix the architecture (None: not known)."""
+        """The architecture: ``{"type": name, **constructor keyword arguments}`` (None: unknown).
+
+        Subclasses return their keyword arguments as JSON values (numbers, strings, lists,
+        dicts); "type" may be left out, `save` records the class's registered name.
+        """
         return None
 
     # -- saving and loading -------------------------------------------------------------------
@@ -267,11 +459,12 @@ class Neuron(Module):
         nin = _check_size(nin, "Neuron nin")
         fan_out = _check_size(fan_out, "Neuron fan_out")
         act = _resolve_activation(activation, nonlin, "Neuron")
+        slope = _check_slope(negative_slope, "Neuron negative_slope")
         draw = get_initializer(init, act)
         r = make_rng(seed, rng)
         self.w = [Value(draw(nin, fan_out, r)) for _ in range(nin)]
         self.b = Value(0.0)
-        self._negative_slope = float(negative_slope)
+        self._negative_slope = slope
         self._set_activation(act)
 
     def _set_activation(self, act: str) -> None:
@@ -324,10 +517,22 @@ class Neuron(Module):
         return [*self.w, self.b]
 
     def config(self) -> dict[str, Any]:
-        cfg: dict[str, Any] = {"type": "Neuron", "nin": self.nin, "activation": self.activation}
+        cfg: dict[str, Any] = {
+            "type": _type_name(self), "nin": self.nin, "activation": self.activation
+        }
         if self.activation == "leaky_relu":
             cfg["negative_slope"] = self._negative_slope
         return cfg
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """nin weights and a bias, from `config()`'s keyword arguments (nothing built)."""
+        return _check_size(config.get("nin"), "Neuron nin") + 1
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Neuron:
+        """A neuron with this architecture and zero weights (for loading: draws no randomness)."""
+        return cls(**config, init=_zeros, seed=0)
 
     def __repr__(self) -> str:
         return f"{ACTIVATIONS[self._activation]}Neuron({len(self.w)})"
@@ -355,6 +560,7 @@ class Layer(Module):
         nin = _check_size(nin, "Layer nin")
         nout = _check_size(nout, "Layer nout")
         act = _resolve_activation(activation, nonlin, "Layer")
+        _check_slope(negative_slope, "Layer negative_slope")
         r = make_rng(seed, rng)
         self.neurons = [
             Neuron(nin, act, init=init, rng=r, fan_out=nout, negative_slope=negative_slope)
@@ -389,17 +595,36 @@ class Layer(Module):
 
     def config(self) -> dict[str, Any]:
         cfg: dict[str, Any] = {
-            "type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation
+            "type": _type_name(self), "nin": self.nin, "nout": self.nout,
+            "activation": self.activation,
         }
         if self.activation == "leaky_relu":
             cfg["negative_slope"] = self.neurons[0].negative_slope
         return cfg
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """nout * (nin + 1), from `config()`'s keyword arguments (nothing built)."""
+        nin = _check_size(config.get("nin"), "Layer nin")
+        return _check_size(config.get("nout"), "Layer nout") * (nin + 1)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Layer:
+        """A layer with this architecture and zero weights (for loading: draws no randomness)."""
+        return cls(**config, init=_zeros, seed=0)
 
     def _structure(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
 
     def __repr__(self) -> str:
         return f"{self._structure()} ({len(self.parameters())} parameters)"
+
+
+def _mlp_sizes(nin: object, nouts: object) -> list[int]:
+    sizes = [_check_size(nin, "MLP nin")]
+    if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+        raise TypeError(f"MLP nouts must be a non-empty list of layer sizes, got {nouts!r:.60}")
+    return sizes + [_check_size(n, f"MLP nouts[{i}]") for i, n in enumerate(nouts)]
 
 
 class MLP(Module):
@@ -423,13 +648,10 @@ class MLP(Module):
         rng: RandomSource | None = None,
         negative_slope: float = 0.01,
     ) -> None:
-        nin = _check_size(nin, "MLP nin")
-        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise TypeError(f"MLP nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        sizes = [nin] + [_check_size(n, f"MLP nouts[{i}]") for i, n in enumerate(nouts)]
+        sizes = _mlp_sizes(nin, nouts)
         self._activation = _check_activation(activation, "MLP activation")
         self._output_activation = _check_activation(output_activation, "MLP output_activation")
-        self._negative_slope = float(negative_slope)
+        self._negative_slope = _check_slope(negative_slope, "MLP negative_slope")
         r = make_rng(seed, rng)
         last = len(sizes) - 2
         self.layers = [
@@ -471,7 +693,7 @@ class MLP(Module):
 
     def config(self) -> dict[str, Any]:
         cfg: dict[str, Any] = {
-            "type": "MLP",
+            "type": _type_name(self),
             "nin": self.nin,
             "nouts": self.nouts,
             "activation": self._activation,
@@ -480,6 +702,17 @@ class MLP(Module):
         if "leaky_relu" in (self._activation, self._output_activation):
             cfg["negative_slope"] = self._negative_slope
         return cfg
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """$\\sum_l n_l (n_{l-1} + 1)$, from `config()`'s keyword arguments (nothing built)."""
+        sizes = _mlp_sizes(config.get("nin"), config.get("nouts"))
+        return sum(sizes[i + 1] * (sizes[i] + 1) for i in range(len(sizes) - 1))
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MLP:
+        """An MLP with this architecture and zero weights (for loading: draws no randomness)."""
+        return cls(**config, init=_zeros, seed=0)
 
     def summary(self) -> str:
         """One line: ``MLP(2 -> 16 relu -> 16 relu -> 1 linear): 337 parameters``."""

@@ -20,11 +20,16 @@ they raise `ValueError` naming it, and the model is unchanged.
 from __future__ import annotations
 
 import contextlib
+import errno
+import inspect
 import json
 import math
 import numbers
 import os
-import tempfile
+import re
+import secrets
+import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT", "VERSION", "save", "load", "load_state_dict", "load_model", "build"]
 
 FORMAT = "adjointgrad.nn"
-VERSION = 1
+VERSION = 1  # what save writes
+VERSIONS = (1,)  # what load reads
+MAX_DEPTH = 32  # how deeply an architecture may nest lists and objects
 _SHOW = 5  # how many names an error message lists
 
 
@@ -96,6 +103,50 @@ def load_state_dict(module: Module, state: object, source: str = "state dict") -
         p.data = x
 
 
+def _jsonable(arch: object, what: str) -> Any:
+    """`arch` as it reads back from JSON (tuples become lists); ValueError if it is not JSON."""
+    try:
+        return json.loads(json.dumps(arch, allow_nan=False))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{what} is not JSON data (numbers, strings, lists, dicts): {e}") from None
+
+
+def _architecture(module: Module) -> dict[str, Any] | None:
+    """The architecture to record: the class's registered name and its constructor arguments,
+    checked now so that the file can be loaded again (ValueError otherwise)."""
+    from .modules import module_type_name
+
+    cfg = module.config()
+    if cfg is None:
+        return None
+    cls = type(module)
+    who = f"{cls.__name__}.config()"
+    if not isinstance(cfg, Mapping):
+        raise ValueError(f"{who} must return a dict or None, got {type(cfg).__name__}")
+    if not all(isinstance(k, str) for k in cfg):
+        raise ValueError(f"{who}: argument names must be strings")
+    kwargs = _jsonable({k: v for k, v in cfg.items() if k != "type"}, who)
+    _check_tree(kwargs, who)
+    name = module_type_name(cls)
+    if _own(cls, "from_config") is None:
+        try:
+            inspect.signature(cls).bind(**kwargs)
+        except TypeError as e:
+            raise ValueError(
+                f"{who} gives {_describe(kwargs)}, which {cls.__name__}(...) does not take ({e}); "
+                "a file saved from it could not be loaded"
+            ) from None
+    count = _implied_count(cls, kwargs, who)
+    have = module.num_parameters()
+    if count is not None and count != have:
+        raise ValueError(
+            f"{cls.__name__}.parameter_count(config) gives {count} but the model has {have} "
+            "parameters; a file saved from it could not be loaded (define parameter_count "
+            f"for {cls.__name__}, or fix it)"
+        )
+    return {"type": name, **kwargs}
+
+
 def _document(module: Module) -> dict[str, Any]:
     named = module.named_parameters()
     params: dict[str, float] = {}
@@ -107,41 +158,148 @@ def _document(module: Module) -> dict[str, Any]:
                 "nothing was written"
             )
         params[name] = x
+    try:
+        arch = _architecture(module)
+    except ValueError as e:
+        raise ValueError(f"cannot save: {e}; nothing was written") from None
     return {
         "format": FORMAT,
         "version": VERSION,
-        "architecture": module.config(),
+        "architecture": arch,
         "num_parameters": len(params),
         "parameters": params,
     }
 
 
+# -- writing -----------------------------------------------------------------------------------
+#
+# The temporary file is ".<name>.adjointgrad-tmp-<pid>-<random>" beside the target. A save killed
+# before its rename leaves one behind; the next successful save into that folder removes those
+# whose process has ended (POSIX), or that are over an hour old (elsewhere).
+
+_TMP_TAG = ".adjointgrad-tmp-"
+_TMP_REST = re.compile(r"(\d{1,10})-([0-9a-f]{8})")
+_STALE_AGE = 3600.0  # seconds; where we cannot ask whether a process is alive
+_writing: set[str] = set()  # temporary files this process is writing now
+_writing_lock = threading.Lock()
+
+
+def _tmp_prefix(name: str) -> str:
+    return f".{name[:150]}{_TMP_TAG}"
+
+
 def save(module: Module, path: str | os.PathLike[str]) -> Path:
-    """Write `module`'s parameters to `path` as JSON, atomically; returns the path."""
+    """Write `module`'s parameters to `path` as JSON, atomically; returns the path.
+
+    Through a symbolic link, the file it points to is replaced (the link stays). A new file
+    gets the mode ``open()`` would give it (0o666 minus the umask); an existing file keeps its
+    mode. On failure the error names `path`, and the old file is left as it was.
+    """
     target = Path(path)
+    user = os.fspath(path)
     text = json.dumps(_document(module), indent=1, allow_nan=False) + "\n"
-    folder = target.parent
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    real = os.path.realpath(target)
+    try:
+        if os.path.islink(real):  # realpath stops at a loop of links
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), real)
+        _write_atomically(real, text)
+    except OSError as e:
+        raise _naming(e, user, real) from e
+    return target
+
+
+def _naming(e: OSError, user: str, real: str) -> OSError:
+    """The same error, naming the file the user asked for (and the real file behind a link)."""
+    if e.errno is None:
+        return OSError(f"cannot save {user!r}: {e}")
+    if os.path.abspath(user) != real:
+        return OSError(e.errno, e.strerror, user, None, real)
+    return OSError(e.errno, e.strerror, user)
+
+
+def _write_atomically(real: str, text: str) -> None:
+    folder, name = os.path.split(real)
+    prefix = _tmp_prefix(name)
+    fd, tmp = _create_temporary(folder, prefix)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        try:
+            mode = os.stat(real).st_mode & 0o777
+        except FileNotFoundError:
+            pass  # a new file: created with 0o666 minus the umask, as open() does
+        else:
+            os.chmod(tmp, mode)
+        os.replace(tmp, real)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        with _writing_lock:
+            _writing.discard(tmp)
     _fsync_dir(folder)
-    return target
+    _remove_stale(folder, prefix)
 
 
-def _fsync_dir(folder: Path) -> None:
+def _create_temporary(folder: str, prefix: str) -> tuple[int, str]:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(folder, f"{prefix}{os.getpid()}-{secrets.token_hex(4)}")
+        with _writing_lock:
+            _writing.add(tmp)
+        try:
+            return os.open(tmp, flags, 0o666), tmp  # the kernel applies the umask
+        except FileExistsError:
+            continue
+        except BaseException:
+            with _writing_lock:
+                _writing.discard(tmp)
+            raise
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", folder)
+
+
+def _remove_stale(folder: str, prefix: str) -> None:
+    """Remove temporary files that saves of this name left behind (never fails the save)."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(prefix):
+                    m = _TMP_REST.fullmatch(entry.name[len(prefix):])
+                    if m and _abandoned(entry, int(m.group(1))):
+                        with contextlib.suppress(OSError):
+                            os.unlink(entry.path)
+    except OSError:
+        pass
+
+
+def _abandoned(entry: os.DirEntry[str], pid: int) -> bool:
+    if not entry.is_file(follow_symlinks=False):
+        return False
+    if pid == os.getpid():
+        with _writing_lock:
+            return entry.path not in _writing
+    if os.name == "posix":
+        try:
+            os.kill(pid, 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False  # it exists (PermissionError: someone else's)
+        return False
+    try:
+        return time.time() - entry.stat(follow_symlinks=False).st_mtime > _STALE_AGE
+    except OSError:
+        return False
+
+
+def _fsync_dir(folder: str) -> None:
     """Make the rename itself durable (POSIX; a no-op where folders cannot be opened)."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(folder or ".", os.O_RDONLY)
     except OSError:
         return
     try:
@@ -150,6 +308,9 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+# -- reading -----------------------------------------------------------------------------------
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -166,7 +327,7 @@ def _no_constants(name: str) -> float:
 
 
 def read(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check a saved file's envelope; returns the document."""
+    """Read and check a saved file's envelope and architecture; returns the document."""
     source = f"{os.fspath(path)!r}"
     try:
         raw = Path(path).read_bytes()
@@ -183,79 +344,175 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"{source} is not valid JSON (corrupt or truncated file?): {e.msg} at line "
             f"{e.lineno} column {e.colno}"
         ) from None
+    except RecursionError:
+        raise ValueError(
+            f"{source} is not a model file: its JSON is nested too deeply to read"
+        ) from None
     except ValueError as e:
         raise ValueError(f"{source}: {e}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"{source} is not an adjointgrad model file (no \"format\": \"{FORMAT}\")")
     version = doc.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
-        raise ValueError(f"{source}: \"version\" must be an int, got {version!r}")
-    if version > VERSION:
+        raise ValueError(f"{source}: \"version\" must be an int, got {version!r:.40}")
+    if version not in VERSIONS:
+        newer = " (written by a newer adjointgrad?)" if version > max(VERSIONS) else ""
+        known = ", ".join(map(str, VERSIONS))
         raise ValueError(
-            f"{source} has format version {version}; this adjointgrad reads up to {VERSION}"
+            f"{source} has format version {version}{newer}; this adjointgrad reads version {known}"
         )
     params = doc.get("parameters")
     if not isinstance(params, dict):
         raise ValueError(f"{source}: \"parameters\" must be an object of name: number")
     count = doc.get("num_parameters")
     if isinstance(count, bool) or not isinstance(count, int):
-        raise ValueError(f"{source}: \"num_parameters\" must be an int, got {count!r}")
+        raise ValueError(f"{source}: \"num_parameters\" must be an int, got {count!r:.40}")
     if count != len(params):
         raise ValueError(
             f"{source} says it holds {count} parameters but has {len(params)} "
             "(truncated or edited?)"
         )
     arch = doc.get("architecture")
-    if arch is not None and not isinstance(arch, dict):
-        raise ValueError(f"{source}: \"architecture\" must be an object or null")
+    if arch is not None:
+        if not isinstance(arch, dict):
+            raise ValueError(f"{source}: \"architecture\" must be an object or null")
+        _check_tree(arch, f"{source}: architecture")
     return doc
+
+
+def _check_tree(tree: object, what: str) -> None:
+    """JSON values only, nested at most MAX_DEPTH deep, every number finite (ValueError)."""
+    stack: list[tuple[object, str, int]] = [(tree, "", 0)]
+    while stack:
+        x, where, depth = stack.pop()
+        shown = where.lstrip(".")
+        at = f" {shown if len(shown) <= 60 else shown[:57] + '...'!r}" if where else ""
+        if depth > MAX_DEPTH:
+            raise ValueError(f"{what}{at} is nested more than {MAX_DEPTH} deep")
+        if isinstance(x, float) and not math.isfinite(x):
+            raise ValueError(f"{what}{at} is {x}, not a finite number")
+        if isinstance(x, dict):
+            stack.extend((v, f"{where}.{k}", depth + 1) for k, v in x.items())
+        elif isinstance(x, list):
+            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(x))
+        elif x is not None and not isinstance(x, (bool, int, float, str)):
+            raise ValueError(f"{what}{at} is {type(x).__name__}, not a JSON value")
 
 
 def _describe(cfg: Mapping[str, Any]) -> str:
     args = ", ".join(f"{k}={v!r}" for k, v in cfg.items() if k != "type")
-    return f"{cfg.get('type', '?')}({args})"
+    kind = cfg.get("type", "?")
+    text = f"{kind}({args})" if isinstance(kind, str) else f"?({args})"
+    return text if len(text) <= 300 else text[:300] + "...)"
 
 
 def load(module: Module, path: str | os.PathLike[str]) -> None:
     """Load a file written by `save` into `module` (everything checked before any change)."""
     doc = read(path)
     source = f"{os.fspath(path)!r}"
-    arch, mine = doc.get("architecture"), module.config()
-    if arch is not None and mine is not None and arch != mine:
-        raise ValueError(
-            f"{source} holds {_describe(arch)} but this model is {_describe(mine)}"
-        )
+    arch, mine = doc.get("architecture"), _as_recorded(module)
+    if arch is not None and mine is not None:
+        if arch != mine:
+            raise ValueError(
+                f"{source} holds {_describe(arch)} but this model is {_describe(mine)}"
+            )
     load_state_dict(module, doc["parameters"], source)
 
 
-def build(config: Mapping[str, Any]) -> Module:
-    """A new module with the architecture `config` (as returned by ``module.config()``)."""
-    from .modules import MLP, Layer, Neuron
+def _as_recorded(module: Module) -> dict[str, Any] | None:
+    """`module.config()` as `save` would record it (its type's name; lists, not tuples)."""
+    from .modules import module_type_name
 
-    cfg = dict(config)
-    kind = cfg.pop("type", None)
-    slope = cfg.pop("negative_slope", 0.01)
+    cfg = module.config()
+    if not isinstance(cfg, Mapping):
+        return None
     try:
-        if kind == "MLP":
-            return MLP(**cfg, negative_slope=slope, init="uniform", seed=0)
-        if kind == "Layer":
-            return Layer(**cfg, negative_slope=slope, init="uniform", seed=0)
-        if kind == "Neuron":
-            return Neuron(**cfg, negative_slope=slope, init="uniform", seed=0)
-    except TypeError as e:
-        raise ValueError(f"bad architecture {dict(config)!r}: {e}") from None
-    raise ValueError(f"unknown architecture type {kind!r} (expected MLP, Layer or Neuron)")
+        name: str = module_type_name(type(module))
+    except ValueError:
+        name = type(module).__name__
+    kwargs = {k: v for k, v in cfg.items() if k != "type"}
+    try:
+        kwargs = _jsonable(kwargs, "config()")  # compare as the file stores it
+    except ValueError:
+        pass
+    return {"type": name, **kwargs}
+
+
+def _own(cls: type, method: str) -> Any:
+    """``cls.<method>`` if it was written for `cls`'s constructor: defined by `cls` itself or by
+    a subclass of the class whose ``__init__`` `cls` uses; else None (not to be trusted)."""
+    owner = next((c for c in cls.__mro__ if method in vars(c)), None)
+    if owner is None:
+        return None
+    init = next(c for c in cls.__mro__ if "__init__" in vars(c))
+    return getattr(cls, method) if issubclass(owner, init) else None
+
+
+def _implied_count(cls: type, kwargs: dict[str, Any], what: str) -> int | None:
+    """The parameter count `cls.parameter_count` gives for `kwargs` (None: no such method)."""
+    rule = _own(cls, "parameter_count")
+    if rule is None:
+        return None
+    try:
+        count = rule(dict(kwargs))
+    except (TypeError, ValueError, KeyError, OverflowError) as e:
+        raise ValueError(f"{what}: bad architecture {cls.__name__}: {e}") from None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(
+            f"{cls.__name__}.parameter_count returned {count!r:.40}, not a count of parameters"
+        )
+    return count
+
+
+def build(
+    config: Mapping[str, Any], *, parameters: int | None = None, source: str = "architecture"
+) -> Module:
+    """A new module with the architecture `config` (as returned by ``module.config()``).
+
+    The class is found by ``config["type"]`` in the registry (see `nn.register_module`) and
+    built by its ``from_config(kwargs)`` classmethod if it has one, else by ``cls(**kwargs)``.
+    With `parameters` (the number of values a file holds), a class with a
+    ``parameter_count(kwargs)`` classmethod is refused before anything is built if the counts
+    differ: a few bytes of file cannot make the loader build a huge model.
+    """
+    from .modules import module_type
+
+    if not isinstance(config, Mapping):
+        raise ValueError(f"{source}: expected an object with a \"type\", got {type(config).__name__}")
+    cls = module_type(config.get("type"))
+    kwargs = {k: v for k, v in config.items() if k != "type"}
+    if not all(isinstance(k, str) for k in kwargs):
+        raise ValueError(f"{source}: argument names must be strings")
+    count = _implied_count(cls, kwargs, source)
+    if parameters is not None and count is not None and count != parameters:
+        raise ValueError(
+            f"{source}: {_describe(config)} has {count} parameters but the file holds "
+            f"{parameters}; refused before building anything"
+        )
+    make = _own(cls, "from_config")
+    try:
+        model = make(dict(kwargs)) if make is not None else cls(**kwargs)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise ValueError(f"{source}: cannot build {_describe(config)}: {e}") from None
+    if not isinstance(model, cls):
+        raise ValueError(f"{source}: {cls.__name__}.from_config returned {type(model).__name__}")
+    return model
 
 
 def load_model(path: str | os.PathLike[str]) -> Module:
-    """Rebuild the model saved in `path` from its architecture, and load its parameters."""
+    """Rebuild the model saved in `path` from its architecture, and load its parameters.
+
+    Every check that needs no model (format, version, counts, the architecture's values, and
+    its parameter count for classes that define ``parameter_count``) comes before building.
+    """
     doc = read(path)
+    source = f"{os.fspath(path)!r}"
     arch = doc.get("architecture")
     if arch is None:
         raise ValueError(
-            f"{os.fspath(path)!r} records no architecture; build the model yourself and call "
+            f"{source} records no architecture; build the model yourself and call "
             "model.load(path)"
         )
-    model = build(arch)
-    load_state_dict(model, doc["parameters"], f"{os.fspath(path)!r}")
+    model = build(arch, parameters=len(doc["parameters"]), source=source)
+    load_state_dict(model, doc["parameters"], source)
     return model

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import nn
+from autograd import Value
 from nn import MLP, Layer, Neuron
 from nn import serialize as ser
 
@@ -252,3 +253,452 @@ def test_load_model_needs_an_architecture(tmp_path: Path) -> None:
     edit(path, lambda d: d.update(architecture=None))
     with pytest.raises(ValueError, match="records no architecture"):
         ser.load_model(path)
+
+
+# -- hostile and unlucky files (issue 12) -------------------------------------------------------
+
+
+def forged(tmp_path: Path, architecture: object, parameters: dict[str, float] | None = None,
+           **extra: object) -> Path:
+    """A model file written by hand, as an attacker or a broken tool would."""
+    params = {"w": 1.0} if parameters is None else parameters
+    doc = {"format": "adjointgrad.nn", "version": 1, "architecture": architecture,
+           "num_parameters": len(params), "parameters": params, **extra}
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def never_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any Neuron construction fail loudly: the loader must refuse before building."""
+    def boom(self: object, *args: object, **kwargs: object) -> None:
+        raise AssertionError("a Neuron was built for a file that should have been refused")
+
+    monkeypatch.setattr(nn.modules.Neuron, "__init__", boom)
+
+
+@pytest.mark.parametrize(
+    ("architecture", "implied"),
+    [
+        ({"type": "MLP", "nin": 2000, "nouts": [2000, 1]}, 2000 * 2001 + 2001),
+        ({"type": "MLP", "nin": 100000, "nouts": [1]}, 100001),
+        ({"type": "Layer", "nin": 10**12, "nout": 10**12}, 10**12 * (10**12 + 1)),
+        ({"type": "Neuron", "nin": 10**9}, 10**9 + 1),
+    ],
+)
+def test_an_architecture_bomb_is_refused_before_building(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, architecture: dict[str, Any], implied: int
+) -> None:
+    path = forged(tmp_path, architecture)
+    assert path.stat().st_size < 300  # a few bytes of file ...
+    never_build(monkeypatch)  # ... must not make the loader build anything
+    with pytest.raises(ValueError, match=rf"has {implied} parameters but the file holds 1; "
+                                         "refused before building anything"):
+        nn.load_model(path)
+
+
+def test_an_architecture_whose_count_matches_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = MLP(3, [2, 2], seed=4)
+    path = forged(tmp_path, model.config(), model.state_dict())
+    assert snapshot(nn.load_model(path)) == snapshot(model)
+    never_build(monkeypatch)  # the same file with one parameter too many: refused unbuilt
+    params = {**model.state_dict(), "layers.9.neurons.0.b": 0.0}
+    with pytest.raises(ValueError, match="has 14 parameters but the file holds 15"):
+        nn.load_model(forged(tmp_path, model.config(), params))
+
+
+@pytest.mark.parametrize(
+    ("architecture", "message"),
+    [
+        ({"type": "MLP", "nin": True, "nouts": [1]}, "MLP nin must be a positive int"),
+        ({"type": "MLP", "nin": 2, "nouts": "16"}, "nouts must be a non-empty list"),
+        ({"type": "MLP", "nin": 2, "nouts": [1, -4]}, r"MLP nouts\[1\] must be a positive int"),
+        ({"type": "Layer", "nin": 1.5, "nout": 1}, "Layer nin must be a positive int"),
+        ({"type": "Neuron"}, "Neuron nin must be a positive int"),
+        ({"type": "Bomb", "nin": 1}, "unknown module type 'Bomb'; known types: .*MLP"),
+        ({"nin": 1}, "unknown module type None"),
+    ],
+)
+def test_bad_architectures_are_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, architecture: dict[str, Any], message: str
+) -> None:
+    never_build(monkeypatch)
+    with pytest.raises(ValueError, match=message):
+        nn.load_model(forged(tmp_path, architecture))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 100_000, '{"a":' * 100_000, '{"format": "adjointgrad.nn", "x": ' + "[" * 50_000],
+)
+def test_deeply_nested_json_is_a_value_error_naming_the_file(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=r"'.*deep\.json' .*nested too deeply"):
+        nn.load_model(path)
+    refuses(MLP(2, [4, 1], seed=0), path, "nested too deeply")
+
+
+def test_a_deeply_nested_architecture_is_refused(tmp_path: Path) -> None:
+    nested: object = 1
+    for _ in range(200):  # within what json reads, beyond what an architecture needs
+        nested = [nested]
+    path = forged(tmp_path, {"type": "MLP", "nin": 2, "nouts": nested})
+    deep = r"forged\.json': architecture 'nouts\[0\]\[0\].*\.\.\.' is nested more than 32 deep"
+    with pytest.raises(ValueError, match=deep):
+        nn.load_model(path)
+
+
+@pytest.mark.parametrize("version", [0, -1, 2, 99])
+def test_only_known_format_versions_load(tmp_path: Path, version: int) -> None:
+    path = saved(tmp_path)
+    edit(path, lambda d: d.update(version=version))
+    refuses(MLP(2, [4, 1], seed=0), path, f"format version {version}.*reads version 1")
+    with pytest.raises(ValueError, match=f"format version {version}"):
+        nn.load_model(path)
+
+
+@pytest.mark.parametrize("slope", ["1e999", "-1e999"])
+def test_a_non_finite_hyperparameter_in_a_file_is_refused(tmp_path: Path, slope: str) -> None:
+    model = MLP(2, [3, 1], activation="leaky_relu", negative_slope=0.25, seed=0)
+    path = model.save(tmp_path / "m.json")
+    path.write_text(path.read_text().replace('"negative_slope": 0.25', f'"negative_slope": {slope}'))
+    with pytest.raises(ValueError, match=r"m\.json': architecture 'negative_slope' is -?inf, not a "
+                                         "finite number"):
+        nn.load_model(path)
+    refuses(model, path, "'negative_slope' is -?inf")
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan"), 1e400])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: Neuron(2, activation="leaky_relu", negative_slope=s),
+        lambda s: Layer(2, 2, activation="leaky_relu", negative_slope=s),
+        lambda s: MLP(2, [2, 1], activation="leaky_relu", negative_slope=s),
+        lambda s: MLP(2, [2, 1], negative_slope=s),  # refused even where it is unused
+    ],
+)
+def test_constructors_refuse_non_finite_hyperparameters(make: Any, bad: float) -> None:
+    with pytest.raises(ValueError, match=r"negative_slope must be a finite number, got (-?inf|nan)"):
+        make(bad)
+
+
+@pytest.mark.parametrize("bad", ["0.1", None, True])
+def test_constructors_refuse_non_numbers_as_hyperparameters(bad: object) -> None:
+    with pytest.raises(TypeError, match="MLP negative_slope must be a finite number"):
+        MLP(2, [2, 1], negative_slope=bad)  # type: ignore[arg-type]
+
+
+TEMP_NAME = r"\.model\.json\.adjointgrad-tmp-\d+-[0-9a-f]{8}"
+
+
+def test_a_killed_save_leaves_a_recognisable_file_that_the_next_save_removes(
+    tmp_path: Path,
+) -> None:
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    path = saved(tmp_path)
+    original = path.read_bytes()
+    script = (
+        "import os, signal, sys\n"
+        "import nn\n"
+        "os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"  # killed just before the rename
+        "nn.MLP(2, [4, 1], seed=7).save(sys.argv[1])\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", script, str(path)], cwd=root, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    left = leftovers(tmp_path)
+    assert len(left) == 1 and re.fullmatch(TEMP_NAME, left[0]), left
+    assert path.read_bytes() == original  # the kill changed nothing the user saved
+    MLP(2, [4, 1], seed=8).save(path)
+    assert leftovers(tmp_path) == []
+
+
+def test_cleanup_spares_live_writers_and_other_files(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    live = tmp_path / ".model.json.adjointgrad-tmp-1-0123abcd"  # pid 1 is always running
+    mine = tmp_path / f".model.json.adjointgrad-tmp-{os.getpid()}-0123abcd"  # not being written
+    lookalike = tmp_path / ".model.json.adjointgrad-tmp-notes"
+    other = tmp_path / ".other.json.adjointgrad-tmp-999999999-0123abcd"
+    for p in (live, mine, lookalike, other):
+        p.write_text("x")
+    MLP(2, [4, 1], seed=8).save(path)
+    assert leftovers(tmp_path) == sorted(p.name for p in (live, lookalike, other))
+
+
+def test_saving_through_a_symlink_writes_its_target(tmp_path: Path) -> None:
+    real = tmp_path / "weights" / "real.json"
+    real.parent.mkdir()
+    MLP(2, [4, 1], seed=0).save(real)
+    link = tmp_path / "latest.json"
+    link.symlink_to(Path("weights") / "real.json")
+    new = MLP(2, [4, 1], seed=1)
+    assert new.save(link) == link
+    assert link.is_symlink() and os.readlink(link) == os.path.join("weights", "real.json")
+    back = MLP(2, [4, 1], seed=2)
+    back.load(real)
+    assert snapshot(back) == snapshot(new)
+    assert sorted(p.name for p in real.parent.iterdir()) == ["real.json"]
+    dangling = tmp_path / "next.json"
+    dangling.symlink_to("weights/created.json")
+    new.save(dangling)
+    assert dangling.is_symlink() and (real.parent / "created.json").is_file()
+
+
+def test_saving_to_a_loop_of_links_is_refused_by_name(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    with pytest.raises(OSError, match=r"a\.json"):
+        MLP(2, [4, 1], seed=0).save(a)
+    assert a.is_symlink() and b.is_symlink()
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_file_honours_the_umask(tmp_path: Path, umask: int, mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        path = saved(tmp_path)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == mode
+
+
+def test_save_errors_name_the_users_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    missing = tmp_path / "no" / "such" / "model.json"
+    with pytest.raises(FileNotFoundError) as info:
+        MLP(2, [4, 1], seed=0).save(missing)
+    assert info.value.filename == str(missing)
+    assert ".tmp" not in str(info.value) and "adjointgrad-tmp" not in str(info.value)
+
+    path = saved(tmp_path)
+    original = path.read_bytes()
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("os.fsync", full)
+    with pytest.raises(OSError, match="No space left") as info2:
+        MLP(2, [4, 1], seed=3).save(path)
+    assert info2.value.errno == errno.ENOSPC and info2.value.filename == str(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == original and leftovers(tmp_path) == []
+
+
+# -- a user's own Module subclass: the registry (issue 7) ---------------------------------------
+
+
+class Critic(nn.Module):
+    """A user's module: an MLP body and a scale, rebuilt from its config by Critic(**kwargs)."""
+
+    def __init__(self, nin: int, width: int = 4, scale: float = 1.0) -> None:
+        self.body = MLP(nin, [width, 1], seed=0)
+        self.gain = nn.Neuron(1, activation="linear", seed=1)
+        self._args = {"nin": nin, "width": width, "scale": scale}
+
+    def __call__(self, x: list[float]) -> Any:
+        hidden = self.body(x)
+        assert isinstance(hidden, Value)
+        return self.gain([hidden]) * self._args["scale"]
+
+    def config(self) -> dict[str, Any]:
+        return dict(self._args)
+
+
+def test_a_users_module_is_saved_and_loaded(tmp_path: Path) -> None:
+    model = Critic(3, width=5, scale=0.5)
+    for p in model.parameters():
+        p.data += 0.125
+    path = model.save(tmp_path / "critic.json")
+    assert json.loads(path.read_text())["architecture"] == {
+        "type": "Critic", "nin": 3, "width": 5, "scale": 0.5
+    }
+    back = nn.load_model(path)
+    assert type(back) is Critic and back.config() == model.config()
+    assert snapshot(back) == snapshot(model)
+    assert back([1.0, 2.0, 3.0]).data == model([1.0, 2.0, 3.0]).data  # type: ignore[operator]
+    Critic(3, width=5, scale=0.5).load(path)  # load into an existing one checks the config
+    with pytest.raises(ValueError, match=r"holds Critic\(nin=3, width=5, scale=0.5\) but this"):
+        Critic(3, width=5, scale=2.0).load(path)
+
+
+def test_without_parameter_count_the_model_is_built_then_checked(tmp_path: Path) -> None:
+    path = Critic(2).save(tmp_path / "critic.json")
+    edit(path, lambda d: d["architecture"].update(width=6))
+    with pytest.raises(ValueError, match=r"does not match this Critic: parameters .*missing"):
+        nn.load_model(path)
+
+
+class Counted(nn.Module):
+    """A user's module that says how many parameters a config means, so bombs are refused."""
+
+    built = 0
+
+    def __init__(self, n: int) -> None:
+        Counted.built += 1
+        self.w = [Value(0.0) for _ in range(n)]
+
+    def config(self) -> dict[str, Any]:
+        return {"n": len(self.w)}
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        return int(config["n"])
+
+
+def test_a_users_parameter_count_refuses_a_bomb_unbuilt(tmp_path: Path) -> None:
+    path = Counted(3).save(tmp_path / "c.json")
+    assert snapshot(nn.load_model(path)) == [0.0, 0.0, 0.0]
+    edit(path, lambda d: d["architecture"].update(n=10**12))
+    before = Counted.built
+    with pytest.raises(ValueError, match=r"Counted\(n=1000000000000\) has 1000000000000 parameters "
+                                         "but the file holds 3; refused before building"):
+        nn.load_model(path)
+    assert Counted.built == before
+
+
+def test_a_wrong_parameter_count_or_config_is_refused_when_saving(tmp_path: Path) -> None:
+    class Liar(Counted):
+        @classmethod
+        def parameter_count(cls, config: dict[str, Any]) -> int:
+            return 1
+
+    class Forgetful(Critic):
+        def config(self) -> dict[str, Any]:
+            return {"nin": 2, "depth": 3}
+
+    with pytest.raises(ValueError, match=r"Liar.parameter_count\(config\) gives 1 but the model has 2"):
+        Liar(2).save(tmp_path / "m.json")
+    with pytest.raises(ValueError, match=r"Forgetful\(\.\.\.\) does not take.*nothing was written"):
+        Forgetful(2).save(tmp_path / "m.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+class Recipe(nn.Module):
+    """A module built by a from_config classmethod (its constructor takes no keywords)."""
+
+    def __init__(self, sizes: tuple[int, ...]) -> None:
+        self.layers = [Layer(a, b, seed=0) for a, b in zip(sizes, sizes[1:])]
+
+    def config(self) -> dict[str, Any]:
+        return {"sizes": (self.layers[0].nin, *[layer.nout for layer in self.layers])}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Recipe:
+        return cls(tuple(config["sizes"]))
+
+
+def test_from_config_is_used_and_tuples_compare_as_lists(tmp_path: Path) -> None:
+    model = Recipe((2, 3, 1))
+    path = model.save(tmp_path / "r.json")
+    back = nn.load_model(path)
+    assert type(back) is Recipe and snapshot(back) == snapshot(model)
+    Recipe((2, 3, 1)).load(path)  # the tuple in config() matches the list in the file
+
+
+class WideMLP(MLP):
+    """A subclass that keeps MLP's constructor: MLP's from_config and parameter_count apply."""
+
+
+class FixedMLP(MLP):
+    """A subclass with its own constructor: MLP's from_config and parameter_count do not."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__(2, [width, 1], seed=0)
+
+    def config(self) -> dict[str, Any]:
+        return {"width": self.nouts[0]}
+
+
+@pytest.mark.parametrize("model", [WideMLP(2, [3, 1], seed=5), FixedMLP(3)])
+def test_subclasses_of_nn_modules_load_as_themselves(tmp_path: Path, model: MLP) -> None:
+    import random
+
+    path = model.save(tmp_path / "m.json")
+    assert json.loads(path.read_text())["architecture"]["type"] == type(model).__name__
+    state = random.getstate()
+    back = nn.load_model(path)
+    assert type(back) is type(model) and snapshot(back) == snapshot(model)
+    if type(model) is WideMLP:
+        assert random.getstate() == state  # built with zero weights: no random draws
+
+
+def test_nn_modules_do_not_touch_the_global_random_state_when_loaded(tmp_path: Path) -> None:
+    import random
+
+    path = saved(tmp_path, MLP(2, [16, 16, 1], seed=0))
+    random.seed(3)
+    nn.load_model(path)
+    assert random.random() == random.Random(3).random()
+
+
+def make_class(name: str, qualname: str) -> type[nn.Module]:
+    """A Module subclass named `name`, as if defined at `qualname` in another file."""
+    def init(self: nn.Module) -> None:
+        self.w = Value(1.0)
+
+    return type(name, (nn.Module,), {
+        "__init__": init, "__qualname__": qualname, "__module__": f"user_{qualname}",
+        "config": lambda self: {},
+    })
+
+
+def test_two_classes_of_one_name_are_refused_until_one_is_renamed(tmp_path: Path) -> None:
+    first = make_class("Twin", "a")
+    path = first().save(tmp_path / "first.json")
+    assert type(nn.load_model(path)) is first
+    second = make_class("Twin", "b")  # the name now means two classes
+    with pytest.raises(ValueError, match=r"module type 'Twin' is ambiguous: .*user_a\.a, user_b\.b"):
+        nn.load_model(path)
+    with pytest.raises(ValueError, match=r"user_b\.b cannot be saved by name: other Module classes "
+                                         r"are also named 'Twin' \(user_a\.a\); .*register_module"):
+        second().save(tmp_path / "second.json")
+    assert nn.register_module(second, name="Twin2") is second
+    assert type(nn.load_model(path)) is first  # 'Twin' is first's again
+    path2 = second().save(tmp_path / "second.json")
+    assert json.loads(path2.read_text())["architecture"]["type"] == "Twin2"
+    assert type(nn.load_model(path2)) is second
+    again = make_class("Twin", "a")  # the same class defined again (a re-run cell) replaces it
+    assert type(nn.load_model(path)) is again
+
+
+def test_a_users_class_cannot_take_a_name_nn_uses(tmp_path: Path) -> None:
+    mine = make_class("MLP", "mine")
+    path = saved(tmp_path, MLP(2, [4, 1], seed=0))
+    assert type(nn.load_model(path)) is MLP
+    with pytest.raises(ValueError, match=r"the name 'MLP' belongs to nn\.modules\.MLP"):
+        mine().save(tmp_path / "mine.json")
+    with pytest.raises(ValueError, match=r"'MLP' is already registered for nn\.modules\.MLP"):
+        nn.register_module(mine, name="MLP")
+    nn.register_module(mine, name="MyMLP")
+    assert type(nn.load_model(mine().save(tmp_path / "mine.json"))) is mine
+
+
+def test_register_module_checks_its_arguments() -> None:
+    with pytest.raises(TypeError, match=r"expects a subclass of nn\.Module"):
+        nn.register_module(dict)  # type: ignore[type-var]
+    with pytest.raises(ValueError, match="printable, non-empty str"):
+        nn.register_module(Critic, name="")
+    with pytest.raises(ValueError, match="printable, non-empty str"):
+        nn.register_module(Critic, name="a\nb")
+
+
+def test_every_registered_nn_class_with_parameter_count_agrees_with_what_it_builds() -> None:
+    from nn.modules import _REGISTRY
+
+    models = [Neuron(3, seed=0), Layer(3, 2, seed=0), MLP(2, [3, 1], seed=0)]
+    for model in models:
+        cls = type(model)
+        config = model.config()
+        assert config is not None and config["type"] == cls.__name__ in _REGISTRY
+        kwargs = {k: v for k, v in config.items() if k != "type"}
+        assert cls.parameter_count(kwargs) == model.num_parameters()  # type: ignore[attr-defined]
