@@ -230,3 +230,57 @@ def test_second_order_recursion_equals_the_engine_hessian(tmp_path: Path,
     assert r.lm_iters is not None and best is not None and r.lm_iters < best
     assert f"Levenberg-Marquardt reaches the target after {r.lm_iters} iterations" in out
     assert_pngs(tmp_path, ["fit_loss.png", "fit_curve.png"], out)
+
+
+# --- adjoint_graph -------------------------------------------------------------------------
+
+
+def derivation_error(p: dict[str, float]) -> float:
+    sig = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    o3 = sig(p["w13"] * p["x1"] + p["w23"] * p["x2"])
+    o4 = sig(p["w14"] * p["x1"] + p["w24"] * p["x2"])
+    y = sig(p["w35"] * o3 + p["w45"] * o4)
+    return 0.5 * (1.0 - y) ** 2
+
+
+def test_adjoint_graph_adjoints_and_pictures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from autograd.viz import available_renderers
+    from demos import adjoint_graph as ag
+
+    r = ag.main(["--quick", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    point = {**ag.WEIGHTS, "x1": ag.X[0], "x2": ag.X[1]}
+    names = list(point)
+    numeric = central_diff(lambda v: derivation_error(dict(zip(names, v))), list(point.values()))
+    for name, g in zip(names, numeric):
+        assert abs(r.adjoints[name] - g) < 1e-9, name
+    assert abs(r.error - derivation_error(point)) < 1e-15
+    # dE/dnet5 = (y - t) y (1 - y), the output delta, from y recomputed here
+    y = r.output
+    assert abs(r.adjoints["net5"] - (y - 1.0) * y * (1 - y)) < 1e-15
+    assert r.max_diff < 1e-15
+    tape_text = (tmp_path / "tape.txt").read_text(encoding="utf-8")
+    assert "# net3" in tape_text and "adjoint=" in tape_text
+    if available_renderers("svg"):
+        for name in ("forward", "adjoint"):
+            svg = (tmp_path / f"{name}.svg").read_text(encoding="utf-8")
+            assert "<svg" in svg
+            assert f"wrote {tmp_path / f'{name}.svg'}" in out
+        adjoint_svg = (tmp_path / "adjoint.svg").read_text(encoding="utf-8").replace("&#45;", "-")
+        assert f"adjoint {r.adjoints['net5']:.4f}" in adjoint_svg  # the node shows dE/dnet5
+        assert "∂net5/∂w35" in adjoint_svg  # an edge shows its local derivative
+    if available_renderers("png"):
+        assert (tmp_path / "adjoint.png").read_bytes()[:8] == PNG
+
+
+def test_adjoint_graph_without_a_renderer_writes_dot_text_and_the_tape(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from demos import adjoint_graph as ag
+
+    monkeypatch.setattr(ag, "available_renderers", lambda fmt="svg": [])
+    r = ag.main(["--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert r.renderer is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adjoint.gv", "forward.gv", "tape.txt"]
+    assert (tmp_path / "adjoint.gv").read_text(encoding="utf-8").startswith("digraph adjoint")
+    assert "no Graphviz renderer is installed" in out and "pip install 'adjointgrad[viz]'" in out
