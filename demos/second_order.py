@@ -11,11 +11,11 @@ and second-order backpropagation state
 (The article writes the sum in the third line over j1 j2; the free indices are j1, j2 and the sum
 runs over i1, i2.) For a 3-4-3-2 tanh network with L = 1/2 ||a^(4) - y||^2 the demo runs this
 recursion with plain floats from the output down and compares each d2L/dx^(l) dx^(l) with the
-engine's Hessian, computed as the gradient of the gradient (``autograd.grad(...,
+engine's Hessian (``autograd.hessian``: the gradient of the gradient, ``autograd.grad(...,
 create_graph=True)`` twice) with x^(l) as the inputs: they agree to 1e-10.
 
 Then it fits the curve y = c0 exp(-c1 t) + c2 to 20 noisy points by Levenberg-Marquardt (solve
-(J^T J + lambda I) d = -J^T r in plain Python, J from one reverse pass per residual) and by
+(J^T J + lambda I) d = -J^T r in plain Python, J by ``autograd.jacobian``) and by
 gradient descent (best of several learning rates), and counts the iterations each needs to reach
 1.01 times the least loss found (plot ``fit_loss.png`` and ``fit_curve.png``).
 """
@@ -84,17 +84,18 @@ def recursion(W: Ws, x1: Vector, y: Vector) -> list[Matrix]:
 
 
 def engine_hessian(W: Ws, x1: Vector, y: Vector, layer: int) -> Matrix:
-    """d2L/dx^(layer) dx^(layer) by the engine: x^(layer) as leaves, then grad of grad."""
+    """d2L/dx^(layer) dx^(layer) by the engine: `autograd.hessian` (the gradient of the gradient,
+    reverse mode over reverse mode) of L as a function of x^(layer)."""
     xs = forward_floats(W, x1)
-    x = [Value(v, label=f"x{layer}_{j}") for j, v in enumerate(xs[layer - 1])]
-    h: list[Value] = x
-    for Wm in W[layer - 1:]:
-        a = [v.tanh() for v in h]
-        h = [autograd.dot(row, a) for row in Wm]
-    a_L = [v.tanh() for v in h]
-    loss = 0.5 * autograd.sum([(p - t) ** 2 for p, t in zip(a_L, y)])
-    g = autograd.grad(loss, x, create_graph=True)
-    return [[d.data for d in autograd.grad(gi, x)] for gi in g]
+
+    def loss(*x: Value) -> Value:
+        h: list[Value] = list(x)
+        for Wm in W[layer - 1:]:
+            a = [v.tanh() for v in h]
+            h = [autograd.dot(row, a) for row in Wm]
+        return 0.5 * autograd.sum([(v.tanh() - t) ** 2 for v, t in zip(h, y)])
+
+    return autograd.hessian(loss, xs[layer - 1])
 
 
 # --- curve fitting: Levenberg-Marquardt against gradient descent ---------------------------
@@ -116,11 +117,11 @@ def residuals(c: Sequence[Value], ts: Vector, ys: Vector) -> list[Value]:
 
 
 def loss_and_jacobian(c: Vector, ts: Vector, ys: Vector) -> tuple[float, Vector, Matrix]:
-    """1/2 sum r_k^2, the residuals r and their Jacobian J (one reverse pass per row)."""
-    cv = [Value(v) for v in c]
-    r = residuals(cv, ts, ys)
-    J = [[g.data for g in autograd.grad(rk, cv)] for rk in r]
-    rs = [rk.data for rk in r]
+    """1/2 sum r_k^2, the residuals r and their Jacobian J (`autograd.jacobian`, reverse mode:
+    one reverse sweep per residual)."""
+    J = autograd.jacobian(lambda *cv: residuals(cv, ts, ys), c, mode="reverse")
+    with autograd.no_grad():
+        rs = [rk.data for rk in residuals([Value(v) for v in c], ts, ys)]
     return 0.5 * sum(v * v for v in rs), rs, J
 
 
