@@ -9,16 +9,21 @@ user runs it):
       100 two-moons points, hinge loss + 1e-4 L2, zero_grad, backward, SGD update;
   W2  a chain x = x*c1 + c2 of 10^6 steps (2*10^6 nodes; c1, c2 are Values), forward + backward;
   W3  autograd.sum of 100,000 products a_i*b_i, forward + backward;
-  W4  bytes per node (tracemalloc) while the W2 chain is alive (after forward; and after backward).
+  W4  bytes per node (tracemalloc) while the W2 chain is alive (after forward; and after backward);
+  W6  one training step of microgpt's GPT (names, 4192 parameters, Adam) three ways: on an engine
+      written the way microgpt writes its own, as nn.GPT, and microgpt's model code on
+      autograd.Value (mean ms/step over the same documents; the losses must agree to 1e-12).
 "hand" is the same computation written by hand on plain Python floats, with no graph objects.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import math
 import random
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -236,6 +241,261 @@ def chain_bytes_per_node(
     return after_forward, after_backward
 
 
+# --- W6: one training step of microgpt's GPT, three ways ---------------------------------------
+#
+# (a) "microgpt engine": a scalar engine written the way microgpt.py writes its own (a Value with
+#     __slots__ holding its children and the local gradients computed at construction, backward
+#     through a recursive topological sort), running the model code below;
+# (b) nn.GPT: the same model from this project's layers (n-ary dot/sum nodes), with nn.Adam;
+# (c) the model code below, unchanged, on autograd.Value (Python sum over generators, binary nodes).
+# Same weights (copied from one nn.GPT), same documents, same Adam (betas 0.85, 0.99, lr 0.01
+# decaying linearly to 0 over 1000 steps).
+
+W6_CONFIG = {"vocab": 27, "block": 16, "dim": 16, "heads": 4, "layers": 1, "mlp_ratio": 4}
+W6_STEPS = 1000  # the length of the learning-rate schedule, as in microgpt
+
+
+class MicroValue:
+    """A scalar node the way microgpt's engine makes one: children and local gradients stored."""
+
+    __slots__ = ("data", "grad", "_children", "_local_grads")
+
+    def __init__(
+        self, data: float, children: tuple[Any, ...] = (), local_grads: tuple[Any, ...] = ()
+    ) -> None:
+        self.data = data
+        self.grad = 0.0
+        self._children = children
+        self._local_grads = local_grads
+
+    def __add__(self, other: Any) -> MicroValue:
+        other = other if isinstance(other, MicroValue) else MicroValue(other)
+        return MicroValue(self.data + other.data, (self, other), (1.0, 1.0))
+
+    def __mul__(self, other: Any) -> MicroValue:
+        other = other if isinstance(other, MicroValue) else MicroValue(other)
+        return MicroValue(self.data * other.data, (self, other), (other.data, self.data))
+
+    def __pow__(self, k: float) -> MicroValue:
+        return MicroValue(self.data**k, (self,), (k * self.data ** (k - 1),))
+
+    def log(self) -> MicroValue:
+        return MicroValue(math.log(self.data), (self,), (1.0 / self.data,))
+
+    def exp(self) -> MicroValue:
+        e = math.exp(self.data)
+        return MicroValue(e, (self,), (e,))
+
+    def relu(self) -> MicroValue:
+        return MicroValue(max(0.0, self.data), (self,), (float(self.data > 0),))
+
+    def __neg__(self) -> MicroValue:
+        return self * -1.0
+
+    def __radd__(self, other: Any) -> MicroValue:
+        return self + other
+
+    def __sub__(self, other: Any) -> MicroValue:
+        return self + (-other)
+
+    def __rsub__(self, other: Any) -> MicroValue:
+        return other + (-self)
+
+    def __rmul__(self, other: Any) -> MicroValue:
+        return self * other
+
+    def __truediv__(self, other: Any) -> MicroValue:
+        return self * other**-1
+
+    def __rtruediv__(self, other: Any) -> MicroValue:
+        return other * self**-1
+
+    def backward(self) -> None:
+        topo: list[MicroValue] = []
+        visited: set[MicroValue] = set()
+
+        def build(v: MicroValue) -> None:
+            if v not in visited:
+                visited.add(v)
+                for child in v._children:
+                    build(child)
+                topo.append(v)
+
+        build(self)
+        self.grad = 1.0
+        for v in reversed(topo):
+            for child, local in zip(v._children, v._local_grads):
+                child.grad += local * v.grad
+
+
+# The model as microgpt writes it: works on any Value class with + * ** exp log relu.
+def mg_linear(x: list[Any], w: list[list[Any]]) -> list[Any]:
+    return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]
+
+
+def mg_softmax(logits: list[Any]) -> list[Any]:
+    top = max(v.data for v in logits)
+    exps = [(v - top).exp() for v in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def mg_rmsnorm(x: list[Any]) -> list[Any]:
+    ms = sum(xi * xi for xi in x) / len(x)
+    scale = (ms + 1e-5) ** -0.5
+    return [xi * scale for xi in x]
+
+
+def mg_gpt(sd: dict[str, Any], token: int, pos: int, keys: list[Any], values: list[Any],
+           n_layer: int, n_head: int) -> list[Any]:
+    x = [t + p for t, p in zip(sd["wte"][token], sd["wpe"][pos])]
+    x = mg_rmsnorm(x)
+    head_dim = len(x) // n_head
+    for li in range(n_layer):
+        residual = x
+        x = mg_rmsnorm(x)
+        q = mg_linear(x, sd[f"layer{li}.attn_wq"])
+        k = mg_linear(x, sd[f"layer{li}.attn_wk"])
+        v = mg_linear(x, sd[f"layer{li}.attn_wv"])
+        keys[li].append(k)
+        values[li].append(v)
+        x_attn: list[Any] = []
+        for h in range(n_head):
+            hs = h * head_dim
+            q_h = q[hs : hs + head_dim]
+            k_h = [ki[hs : hs + head_dim] for ki in keys[li]]
+            v_h = [vi[hs : hs + head_dim] for vi in values[li]]
+            logits = [
+                sum(q_h[j] * k_h[t][j] for j in range(head_dim)) / head_dim**0.5 for t in range(len(k_h))
+            ]
+            weights = mg_softmax(logits)
+            x_attn.extend(sum(weights[t] * v_h[t][j] for t in range(len(v_h))) for j in range(head_dim))
+        x = mg_linear(x_attn, sd[f"layer{li}.attn_wo"])
+        x = [a + b for a, b in zip(x, residual)]
+        residual = x
+        x = mg_rmsnorm(x)
+        x = mg_linear(x, sd[f"layer{li}.mlp_fc1"])
+        x = [xi.relu() for xi in x]
+        x = mg_linear(x, sd[f"layer{li}.mlp_fc2"])
+        x = [a + b for a, b in zip(x, residual)]
+    return mg_linear(x, sd["lm_head"])
+
+
+class MicroTrainer:
+    """microgpt's training step (forward, loss, backward, Adam) on a given Value class."""
+
+    def __init__(self, model: Any, value_class: Any) -> None:
+        st = model.state_dict()
+
+        def matrix(prefix: str, rows: int, cols: int) -> list[list[Any]]:
+            return [[value_class(st[f"{prefix}.{i}.{j}"]) for j in range(cols)] for i in range(rows)]
+
+        c = model.config()
+        vocab, block, dim, hidden = c["vocab"], c["block"], c["dim"], c["mlp_ratio"] * c["dim"]
+        sd = {"wte": matrix("wte.weight", vocab, dim), "wpe": matrix("wpe.weight", block, dim),
+              "lm_head": matrix("lm_head.weight", vocab, dim)}
+        for li in range(c["layers"]):
+            for w in ("wq", "wk", "wv", "wo"):
+                sd[f"layer{li}.attn_{w}"] = matrix(f"layers.{li}.attn.{w}.weight", dim, dim)
+            sd[f"layer{li}.mlp_fc1"] = matrix(f"layers.{li}.mlp.fc1.weight", hidden, dim)
+            sd[f"layer{li}.mlp_fc2"] = matrix(f"layers.{li}.mlp.fc2.weight", dim, hidden)
+        self.sd = sd
+        self.params = [p for mat in sd.values() for row in mat for p in row]
+        self.n_layer, self.n_head, self.block = c["layers"], c["heads"], block
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+        self.step_count = 0
+
+    def step(self, tokens: list[int], lr: float = 0.01, beta1: float = 0.85, beta2: float = 0.99,
+             eps: float = 1e-8) -> float:
+        n = min(self.block, len(tokens) - 1)
+        keys: list[Any] = [[] for _ in range(self.n_layer)]
+        values: list[Any] = [[] for _ in range(self.n_layer)]
+        losses = []
+        for pos in range(n):
+            logits = mg_gpt(self.sd, tokens[pos], pos, keys, values, self.n_layer, self.n_head)
+            probs = mg_softmax(logits)
+            losses.append(-probs[tokens[pos + 1]].log())
+        loss = (1 / n) * sum(losses)
+        loss.backward()
+        k = self.step_count
+        lr_t = lr * (1 - k / W6_STEPS)
+        for i, p in enumerate(self.params):
+            g = p.grad
+            self.m[i] = beta1 * self.m[i] + (1 - beta1) * g
+            self.v[i] = beta2 * self.v[i] + (1 - beta2) * g**2
+            m_hat = self.m[i] / (1 - beta1 ** (k + 1))
+            v_hat = self.v[i] / (1 - beta2 ** (k + 1))
+            p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
+            p.grad = 0.0
+        self.step_count += 1
+        return float(loss.data)
+
+
+def names_documents(n: int, seed: int = 42) -> tuple[list[list[int]], int]:
+    """The first n names of demos/data/names.txt after a seeded shuffle, as token lists
+    [BOS, letters..., BOS] with BOS = 26; and the vocabulary size (27)."""
+    from pathlib import Path
+
+    names = [w.strip() for w in (Path(__file__).parent / "data" / "names.txt").read_text().split("\n")]
+    names = [w for w in names if w]
+    random.Random(seed).shuffle(names)
+    chars = sorted(set("".join(names)))
+    bos = len(chars)
+    return [[bos, *(chars.index(ch) for ch in w), bos] for w in names[:n]], bos + 1
+
+
+def w6_trainers(seed: int = 0) -> tuple[Any, Any, MicroTrainer, MicroTrainer]:
+    """nn.GPT with its Adam, and the microgpt-style trainers on MicroValue and on autograd.Value,
+    all from the same initial weights."""
+    import nn
+
+    model = nn.GPT(**W6_CONFIG, seed=seed)
+    opt = nn.Adam(model, lr=nn.LinearDecay(0.01, 0.0, W6_STEPS), betas=(0.85, 0.99), eps=1e-8)
+    return model, opt, MicroTrainer(model, MicroValue), MicroTrainer(model, Value)
+
+
+def nn_gpt_step(model: Any, opt: Any, tokens: list[int]) -> float:
+    loss = model.loss(tokens)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return float(loss.data)
+
+
+def w6(n_steps: int, rounds: int) -> dict[str, Any]:
+    """Seconds per step of each way (the mean over the same n_steps documents, best of `rounds`
+    rounds) and each way's losses.
+
+    Every round runs each way in turn, from the same initial weights, after a `gc.collect()`,
+    so that one way's garbage does not trigger collections inside another's timing."""
+    docs, _ = names_documents(n_steps)
+    spent: dict[str, float] = {}
+    losses: dict[str, list[float]] = {}
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10_000))  # microgpt's recursive topological sort
+    try:
+        for _ in range(rounds):
+            model, opt, micro, on_value = w6_trainers()
+            ways: dict[str, Callable[[list[int]], float]] = {
+                "micro": micro.step,
+                "nn": functools.partial(nn_gpt_step, model, opt),
+                "value": on_value.step,
+            }
+            for key, step in ways.items():
+                gc.collect()
+                t = time.perf_counter()
+                got = [step(d) for d in docs]
+                took = (time.perf_counter() - t) / len(docs)
+                spent[key] = min(spent.get(key, math.inf), took)
+                losses.setdefault(key, got)
+    finally:
+        sys.setrecursionlimit(limit)
+    out: dict[str, Any] = dict(spent)
+    out["losses"] = (losses["micro"], losses["nn"], losses["value"])
+    return out
+
+
 def have_micrograd() -> bool:
     try:
         import micrograd.nn  # noqa: F401
@@ -298,6 +558,20 @@ def run(args: argparse.Namespace) -> dict[str, float]:
 
         res["w4_micrograd"] = chain_bytes_per_node(MValue, min(n4, 100_000), differentiate=False)[0]
 
+    n6 = 2 if args.quick else 10
+    r6 = w6(n6, 1 if args.quick else 3)
+    res["w6_microgpt"], res["w6_nn"], res["w6_value"] = r6["micro"], r6["nn"], r6["value"]
+    l_micro, l_nn, l_value = r6["losses"]
+    agree = max(
+        abs(a - b) / max(1.0, abs(a)) for a, b, c in zip(l_micro, l_nn, l_value) for b in (b, c)
+    )
+    first = min(3, n6)
+    assert all(
+        abs(a - b) <= 1e-12 * max(1.0, abs(a)) and abs(a - c) <= 1e-12 * max(1.0, abs(a))
+        for a, b, c in list(zip(l_micro, l_nn, l_value))[:first]
+    ), (l_micro[:first], l_nn[:first], l_value[:first])
+    res["w6_agreement"] = agree
+
     gc_note = "garbage collector OFF (--no-gc)" if args.no_gc else "garbage collector on"
     print(f"adjointgrad benchmark ({'quick' if args.quick else 'full'} sizes, best of {reps}, {gc_note})")
 
@@ -335,6 +609,23 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     )
     if "w4_micrograd" in res:
         row("micrograd 0.1.0", f"{res['w4_micrograd']:.1f} B/node", None, "   (after forward)")
+    print(
+        f"W6 training step of microgpt's GPT (4192 parameters, Adam), mean over the same {n6} "
+        f"names, best of {1 if args.quick else 3}:"
+    )
+
+    def row6(name: str, key: str, extra: str = "") -> None:
+        ms = res[key] * 1e3
+        ratio = res["w6_microgpt"] / res[key]
+        print(f"   {name:<34}{ms:>10.2f} ms/step   {ratio:6.2f}x faster than the microgpt engine{extra}")
+
+    row6("microgpt-style engine (reference)", "w6_microgpt")
+    row6("nn.GPT", "w6_nn", "   (target >= 15x)")
+    row6("microgpt's code on autograd.Value", "w6_value")
+    print(
+        f"   losses agree on the first {min(3, n6)} steps to 1e-12 (largest relative difference "
+        f"over all {n6} steps: {res['w6_agreement']:.1e})"
+    )
     return res
 
 

@@ -186,16 +186,16 @@ class Adam(Optimizer):
         step_size = lr / (1.0 - b1**t)
         bc2_sqrt = math.sqrt(1.0 - b2**t)
         c1, c2 = 1.0 - b1, 1.0 - b2
-        m, v = self.m, self.v
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if wd != 0.0:
-                g = g + wd * p.data
-            mi = m[i]
-            mi = mi + c1 * (g - mi)  # = b1 m + (1 - b1) g, written as torch's lerp
-            vi = v[i] * b2 + c2 * g * g
-            m[i], v[i] = mi, vi
-            p.data = p.data + (-step_size) * mi / (math.sqrt(vi) / bc2_sqrt + eps)
+        params = self.params
+        gs = [p.grad for p in params]
+        if wd != 0.0:
+            gs = [g + wd * p.data for g, p in zip(gs, params)]
+        # the same float operations as torch, one list at a time (faster than one loop per param)
+        m = self.m = [mi + c1 * (g - mi) for mi, g in zip(self.m, gs)]  # torch's lerp form
+        v = self.v = [vi * b2 + c2 * g * g for vi, g in zip(self.v, gs)]
+        ns, sqrt = -step_size, math.sqrt
+        for p, mi, vi in zip(params, m, v):
+            p.data = p.data + ns * mi / (sqrt(vi) / bc2_sqrt + eps)
         self.steps = t
 
 

@@ -118,6 +118,21 @@ def _token(t: object, vocab: int, who: str) -> int:
     return i
 
 
+_EXP_SAFE = 700.0  # |max z| below this: e^z neither overflows nor makes sum e^z underflow
+
+
+def _shifted(zs: list[Value]) -> list[Value]:
+    """`zs` ready for a softmax or log-sum-exp: as they are when the largest is within +-700
+    (no ``e^z`` overflows and their sum stays a normal float), else minus their maximum (a
+    constant, so the softmax and the gradients are unchanged). Skipping the subtraction where
+    it is not needed saves one node per entry."""
+    m = max([z.data for z in zs])
+    if -_EXP_SAFE < m < _EXP_SAFE:
+        return zs
+    mv = Value(m)
+    return [z - mv for z in zs]
+
+
 class _Named(Module):
     """Shared: a description of the module for error messages."""
 
@@ -132,7 +147,7 @@ class _Named(Module):
 class Linear(_Named):
     """$y_j = \\sum_i W_{ji} x_i + b_j$ for j < nout: ONE ``dot`` node per output (plus ``+ b``).
 
-    ``weight`` is a list of `nout` rows of `nin` parameters (PyTorch's layout), ``bias`` a list
+    ``weight`` is a list of `nout` rows (tuples) of `nin` parameters (PyTorch's layout), ``bias`` a list
     of `nout` (absent with ``bias=False``). Weights are drawn by `init` (default Glorot-uniform,
     see `nn.init`; any ``init(fan_in, fan_out, rng)``), biases start at 0. Called on a list of
     `nin` numbers or Values, it returns the list of `nout` outputs.
@@ -153,7 +168,8 @@ class Linear(_Named):
         self._has_bias = _bool(bias, "Linear bias")
         draw = get_initializer(init, "linear")
         r = make_rng(seed, rng)
-        self.weight = [[Value(draw(nin, nout, r)) for _ in range(nin)] for _ in range(nout)]
+        # rows are tuples: the engine's dot takes a tuple as it is (no copy per call)
+        self.weight = [tuple([Value(draw(nin, nout, r)) for _ in range(nin)]) for _ in range(nout)]
         if self._has_bias:
             self.bias = [Value(0.0) for _ in range(nout)]
 
@@ -210,7 +226,7 @@ class Embedding(_Named):
         dim = _check_size(dim, "Embedding dim")
         draw = _normal(1.0) if init is None else get_initializer(init, "linear")
         r = make_rng(seed, rng)
-        self.weight = [[Value(draw(dim, num, r)) for _ in range(dim)] for _ in range(num)]
+        self.weight = [tuple([Value(draw(dim, num, r)) for _ in range(dim)]) for _ in range(num)]
 
     @property
     def num(self) -> int:
@@ -220,7 +236,7 @@ class Embedding(_Named):
     def dim(self) -> int:
         return len(self.weight[0])
 
-    def __call__(self, index: int) -> list[Value]:
+    def __call__(self, index: int) -> tuple[Value, ...]:
         return self.weight[_token(index, self.num, self._who())]
 
     def config(self) -> dict[str, Any]:
@@ -365,9 +381,10 @@ class CausalSelfAttention(_Named):
     (d = dim / heads); the heads are concatenated and projected, $y = W_o [o_1 .. o_H]$.
     Positions after the current one are never seen: that is what makes it causal.
 
-    Nodes per head: d for the scaled query, one ``dot`` per position for the logits, then a
-    subtraction and an ``exp`` per position, a ``sum``, its reciprocal, and d outputs each one
-    ``dot`` of the unnormalised weights with the cached values times the reciprocal.
+    Nodes per head: d for the scaled query, one ``dot`` per position for the logits, an ``exp``
+    per position (after subtracting the largest logit only where exp could overflow), a ``sum``,
+    its reciprocal, and d outputs, each one ``dot`` of the unnormalised weights with the cached
+    values times the reciprocal.
     """
 
     def __init__(
@@ -439,16 +456,18 @@ class CausalSelfAttention(_Named):
             cols = cache.values[h]
             for j in range(hd):
                 cols[j].append(v[lo + j])
-            qh = [qi * scale for qi in q[lo : lo + hd]]
+            qh = tuple([qi * scale for qi in q[lo : lo + hd]])
             logits = [dot(qh, kt) for kt in keys]
-            m = Value(max([z.data for z in logits]))
-            shifted = [z - m for z in logits]
+            shifted = _shifted(logits)
             es = [s.exp() for s in shifted]
             total = vsum(es)
             inv = total**-1
             dots = [dot(es, col) for col in cols]
             out = [o * inv for o in dots]
-            _tag([*qh, *logits, *shifted, *es, total, inv, *dots, *out], _sub(base, f"heads.{h}"))
+            made = [*qh, *logits, *es, total, inv, *dots, *out]
+            if shifted is not logits:
+                made += shifted
+            _tag(made, _sub(base, f"heads.{h}"))
             heads_out += out
         return self.wo._forward(heads_out)
 
@@ -708,7 +727,8 @@ class GPT(_Named):
     def loss(self, tokens: Sequence[int]) -> Value:
         """$\\frac{1}{n} \\sum_{p<n} -\\log \\mathrm{softmax}(z_p)_{t_{p+1}}$ with n = len(tokens) - 1
         (at most `block`): microgpt's loss for one document. Each term is computed as
-        $\\log \\sum_j e^{z_{pj} - m} - (z_{p,t_{p+1}} - m)$ with $m = \\max_j z_{pj}$."""
+        $\\log \\sum_j e^{z_{pj}} - z_{p,t_{p+1}}$, with the logits shifted by their maximum
+        first where $e^z$ could overflow or underflow (see `_shifted`)."""
         toks = self._tokens(tokens, 2, self.block + 1, "tokens")
         n = len(toks) - 1
         caches = self.new_cache()
@@ -716,14 +736,14 @@ class GPT(_Named):
         made: list[Value] = []
         for p in range(n):
             logits = self._step(toks[p], p, caches)
-            m = Value(max([z.data for z in logits]))
-            shifted = [z - m for z in logits]
+            shifted = _shifted(logits)
             es = [s.exp() for s in shifted]
             total = vsum(es)
             lse = total.log()
             term = lse - shifted[toks[p + 1]]
             terms.append(term)
-            made += shifted
+            if shifted is not logits:
+                made += shifted
             made += es
             made += (total, lse, term)
         s = vsum(terms)

@@ -350,3 +350,19 @@ def test_save_and_load_round_trip_bit_for_bit(tmp_path: Path) -> None:
     other = small_gpt(8, dim=4)
     with pytest.raises(ValueError, match="holds GPT"):
         other.load(path)
+
+
+def test_benchmark_w6_three_ways_give_the_same_losses() -> None:
+    """W6 times one training step three ways; they must be the same computation."""
+    from demos import benchmark
+
+    docs, vocab = benchmark.names_documents(3)
+    assert vocab == 27 and all(d[0] == d[-1] == 26 for d in docs)
+    model, opt, micro, on_value = benchmark.w6_trainers(seed=1)
+    for d in docs:
+        a, b, c = micro.step(d), benchmark.nn_gpt_step(model, opt, d), on_value.step(d)
+        assert b == pytest.approx(a, rel=1e-12) and c == pytest.approx(a, rel=1e-12)
+    # and the weights after three Adam steps
+    after = [p.data for p in on_value.params][:50]
+    assert [p.data for p in micro.params][:50] == pytest.approx(after, rel=1e-9)
+    assert micro.params[0].data == pytest.approx(model.wte.weight[0][0].data, rel=1e-9)
