@@ -93,3 +93,28 @@ def max_abs_diff(a: Sequence[Any], b: Sequence[Any]) -> float:
         else:
             worst = max(worst, abs(x - y))
     return worst
+
+
+def eigenvalues(A: Sequence[Sequence[float]], sweeps: int = 100) -> Vector:
+    """The eigenvalues of a symmetric matrix, ascending (cyclic Jacobi rotations)."""
+    n = len(A)
+    M = [list(map(float, row)) for row in A]
+    for _ in range(sweeps):
+        off = sum(M[i][j] ** 2 for i in range(n) for j in range(n) if i != j)
+        if off < 1e-30 * max(1.0, sum(M[i][i] ** 2 for i in range(n))):
+            break
+        for p in range(n - 1):
+            for q in range(p + 1, n):
+                if M[p][q] == 0.0:
+                    continue
+                theta = (M[q][q] - M[p][p]) / (2 * M[p][q])
+                t = (1.0 if theta >= 0 else -1.0) / (abs(theta) + (theta * theta + 1) ** 0.5)
+                c = 1 / (t * t + 1) ** 0.5
+                s = t * c
+                for k in range(n):  # M <- M J (columns p, q)
+                    mkp, mkq = M[k][p], M[k][q]
+                    M[k][p], M[k][q] = c * mkp - s * mkq, s * mkp + c * mkq
+                for k in range(n):  # M <- J^T M (rows p, q)
+                    mpk, mqk = M[p][k], M[q][k]
+                    M[p][k], M[q][k] = c * mpk - s * mqk, s * mpk + c * mqk
+    return sorted(M[i][i] for i in range(n))

@@ -8,6 +8,7 @@ differences of a plain-Python loss, or a direct iteration of the update rule.
 from __future__ import annotations
 
 import math
+import random
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,80 @@ def test_adjoint_graph_without_a_renderer_writes_dot_text_and_the_tape(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adjoint.gv", "forward.gv", "tape.txt"]
     assert (tmp_path / "adjoint.gv").read_text(encoding="utf-8").startswith("digraph adjoint")
     assert "no Graphviz renderer is installed" in out and "pip install 'adjointgrad[viz]'" in out
+
+
+# --- local_minima --------------------------------------------------------------------------
+
+
+def plain_xor_error(p: list[float]) -> float:
+    sig = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    E = 0.0
+    for (x1, x2), t in (((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 0)):
+        h1 = sig(p[0] * x1 + p[1] * x2 + p[2])
+        h2 = sig(p[3] * x1 + p[4] * x2 + p[5])
+        E += 0.5 * (t - sig(p[6] * h1 + p[7] * h2 + p[8])) ** 2
+    return E
+
+
+def test_eigenvalues_of_a_rotated_diagonal_matrix() -> None:
+    from demos._article import eigenvalues
+
+    c, s = math.cos(0.7), math.sin(0.7)
+    R = [[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]
+    D = [3.0, -1.5, 0.25]
+    A = [[sum(R[i][k] * D[k] * R[j][k] for k in range(3)) for j in range(3)] for i in range(3)]
+    assert max(abs(a - b) for a, b in zip(eigenvalues(A), sorted(D))) < 1e-12
+
+
+def test_local_minima_counts_and_criteria(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    needs_matplotlib()
+    from autograd import hessian
+    from demos import local_minima as lm
+
+    r = lm.main(["--quick", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert [x.seed for x in r.xor] == list(range(10))
+    for x in r.xor:
+        assert len(x.errors) == r.steps + 1
+        assert abs(plain_xor_error(x.weights) - x.errors[-1]) < 1e-12
+        assert x.solved == (plain_xor_error(x.weights) < lm.SOLVED)
+        # the first step is w - eta dE/dw, the gradient by central differences here
+        w0 = lm.initial_weights(x.seed)
+        w1 = [w - lm.ETA * g for w, g in zip(w0, central_diff(plain_xor_error, w0))]
+        assert abs(plain_xor_error(w1) - x.errors[1]) < 1e-8
+    assert f"solved (E < {lm.SOLVED}): {sum(x.solved for x in r.xor)} of 10" in out
+    assert r.stalled  # seeds 2 and 5 stall in the quick run
+    for x in r.stalled:
+        # the Hessian against second differences, and the smallest eigenvalue as a lower bound
+        H = hessian(lm.xor_error, x.weights)
+        h = 1e-4
+        for i in range(9):
+            for j in range(9):
+                def at(di: float, dj: float, i: int = i, j: int = j, w: list[float] = x.weights) -> float:
+                    p = list(w)
+                    p[i] += di
+                    p[j] += dj
+                    return plain_xor_error(p)
+                fd = (at(h, h) - at(h, -h) - at(-h, h) + at(-h, -h)) / (4 * h * h)
+                assert abs(H[i][j] - fd) < 1e-6
+        assert x.min_eigenvalue is not None
+        rng = random.Random(x.seed)
+        for _ in range(20):
+            v = [rng.gauss(0, 1) for _ in range(9)]
+            quad = sum(v[i] * H[i][j] * v[j] for i in range(9) for j in range(9))
+            assert quad >= x.min_eigenvalue * sum(c * c for c in v) - 1e-12
+    # the encoder's success criterion, recomputed from its parameters in plain Python
+    sig = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    for e in r.encoder:
+        enc, dec = e.result.model.encoder, e.result.model.decoder
+        hidden, right = [], []
+        for k in range(8):
+            x = [1.0 if i == k else 0.0 for i in range(8)]
+            hs = [sig(sum(w.data * xi for w, xi in zip(n.w, x)) + n.b.data) for n in enc.neurons]
+            zs = [sum(w.data * hi for w, hi in zip(n.w, hs)) + n.b.data for n in dec.neurons]
+            hidden.append(hs)
+            right.append(max(range(8), key=zs.__getitem__) == k)
+        binary = all(v < 0.2 or v > 0.8 for hs in hidden for v in hs)
+        codes = {tuple(v > 0.5 for v in hs) for hs in hidden}
+        assert e.success == (all(right) and binary and len(codes) == 8)
+    assert_pngs(tmp_path, ["xor_final_errors.png", "xor_curves.png", "encoder.png"], out)
