@@ -92,13 +92,17 @@ class Dual:
         p, t = _parts(o)
         return Dual(p - self.primal, t - self.tangent)
 
+    # a zero tangent contributes nothing, even where the other factor is inf (0 · inf is not
+    # taken): forward mode then gives exactly what reverse mode gives
     def __mul__(self, o: Any) -> Dual:
         p, t = _parts(o)
-        return Dual(self.primal * p, self.tangent * p + self.primal * t)
+        st = self.tangent
+        return Dual(self.primal * p, (p * st if st else 0.0) + (self.primal * t if t else 0.0))
 
     def __rmul__(self, o: Any) -> Dual:
         p, t = _parts(o)
-        return Dual(p * self.primal, t * self.primal + p * self.tangent)
+        st = self.tangent
+        return Dual(p * self.primal, (self.primal * t if t else 0.0) + (p * st if st else 0.0))
 
     def __truediv__(self, o: Any) -> Dual:
         return Dual.__autograd_apply__(OPS["/"], (self, o))

@@ -342,12 +342,13 @@ _op(
     "x ** n for a number n (x ≠ 0 if n < 0; x ≥ 0 if n is fractional)",
     check=_check_powc, param=True, pyname="powc",
 )
-# x ** y for a Value y: d/dx = y x^(y-1) (0 at x = y = 0), d/dy = z ln x (0 at x = 0), as PyTorch
+# x ** y for a Value y: d/dx = y x^(y-1) (0 at x = y = 0), d/dy = z ln x (0 at x = 0 <= y), as PyTorch;
+# unlike PyTorch, d/dx is not forced to 0 wherever y = 0, so the mixed partial there stays exact (1/x)
 _op(
     "pow", 2, _pow,
     lambda m, z, x, y: (
         m.cond(m.eq(x, 0.0) & m.eq(y, 0.0), 0.0, y * m.pow(x, y - 1.0)),
-        m.cond(m.eq(x, 0.0), 0.0, z * m.log(x)),
+        m.cond(m.eq(x, 0.0) & m.ge(y, 0.0), 0.0, z * m.log(x)),
     ),
     "x ** y for a Value y (x ≥ 0)",
     check=_check_pow,
@@ -416,21 +417,21 @@ _op(
 _op("atan", 1, math.atan, lambda m, z, x: (m.div(1.0, 1.0 + x * x),), "arctan x")
 _op("erf", 1, math.erf, lambda m, z, x: (_TWO_OVER_SQRT_PI * m.exp(-(x * x)),), "the error function")
 
-# branches inside ops: they are evaluated when the node is, so a replayed graph stays right
-# (at a tie, maximum and minimum split the gradient evenly, as PyTorch)
+# branches inside ops: they are evaluated when the node is, so a replayed graph stays right.
+# As PyTorch: at a tie each argument gets half the gradient, and a nan passes it to both.
 _op(
     "maximum", 2, _maximum,
     lambda m, z, a, b: (
-        m.cond(m.gt(a, b), 1.0, m.cond(m.eq(a, b), 0.5, 0.0)),
-        m.cond(m.lt(a, b), 1.0, m.cond(m.eq(a, b), 0.5, 0.0)),
+        m.cond(m.lt(a, b), 0.0, m.cond(m.eq(a, b), 0.5, 1.0)),
+        m.cond(m.gt(a, b), 0.0, m.cond(m.eq(a, b), 0.5, 1.0)),
     ),
     "the larger of a and b",
 )
 _op(
     "minimum", 2, _minimum,
     lambda m, z, a, b: (
-        m.cond(m.lt(a, b), 1.0, m.cond(m.eq(a, b), 0.5, 0.0)),
-        m.cond(m.gt(a, b), 1.0, m.cond(m.eq(a, b), 0.5, 0.0)),
+        m.cond(m.gt(a, b), 0.0, m.cond(m.eq(a, b), 0.5, 1.0)),
+        m.cond(m.lt(a, b), 0.0, m.cond(m.eq(a, b), 0.5, 1.0)),
     ),
     "the smaller of a and b",
 )
