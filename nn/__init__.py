@@ -16,7 +16,8 @@ Layout:
                       cross_entropy, l2, softmax, log_softmax, logsumexp
     nn.optim          SGD, Adam; LinearDecay, StepDecay, CosineDecay learning-rate schedules
     nn.datasets       make_moons, make_circles, make_spirals, xor, encoder_patterns, minibatches
-    nn.serialize      save / load as JSON (atomic writes, all checks before any change)
+    nn.serialize      save / load as JSON (atomic writes, all checks before any change);
+                      load_model rebuilds any registered Module subclass (register_module)
     nn.torch_bridge   to_torch / from_torch (torch imported only when called)
 
 Naming convention (read by the graph pictures, `autograd.viz`):
@@ -25,10 +26,13 @@ Naming convention (read by the graph pictures, `autograd.viz`):
   ``named_parameters()``: ``layers.<i>.neurons.<j>.w.<k>`` and ``layers.<i>.neurons.<j>.b``
   for an MLP. Each parameter Value's ``label`` is that name.
 * Every node a neuron creates when called (its n-ary ``dot``, the ``+ b`` and the activation)
-  has ``node._scope`` = the neuron's dotted name, e.g. ``"layers.0.neurons.3"`` -- the prefix
-  of its parameters' names. Inside ``autograd.name_scope("outer")`` it is
-  ``"outer.layers.0.neurons.3"``. Modules set ``_scope`` directly on these few nodes (no
-  context manager per call: this is the hot path of training).
+  has ``node.scope`` = the neuron's `autograd.Scope`: ``str(node.scope)`` is its dotted name,
+  e.g. ``"layers.0.neurons.3"`` -- the prefix of its parameters' names --, its ``kind`` is
+  "neuron", and ``node.scope.enclosing("layer")`` is its layer's scope (kind "layer"; other
+  modules' kind is their lowercase class name). Inside ``autograd.name_scope("outer")`` it is
+  nested under that scope: ``"outer.layers.0.neurons.3"``. Pictures group nodes by these kinds.
+  Modules set the scope directly on these few nodes (no context manager per call: this is
+  the hot path of training).
 * Inputs given to a model as plain numbers become leaves labelled ``x[0]``, ``x[1]``, ... with
   no scope: they are the model's inputs, not part of it. Nodes a loss creates have no scope.
 """

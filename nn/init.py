@@ -101,6 +101,8 @@ DEFAULT_INIT: dict[str, str] = {
     "relu": "he_uniform",
     "leaky_relu": "he_uniform",
     "softplus": "he_uniform",
+    "gelu": "he_uniform",
+    "silu": "he_uniform",
     "tanh": "glorot_uniform",
     "sigmoid": "glorot_uniform",
     "linear": "glorot_uniform",

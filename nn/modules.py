@@ -13,11 +13,16 @@ Names and scopes (the contract with the pictures in `autograd.viz`):
 * every parameter has a dotted name, as returned by `Module.named_parameters()`, e.g.
   ``layers.0.neurons.3.w.1`` (MLP -> layer 0 -> neuron 3 -> weight 1) or ``layers.0.neurons.3.b``;
   the parameter Value's ``label`` is that name (relative to the outermost module it belongs to);
+* every module inside another gets an `autograd.Scope` when it is named (``module.scope``):
+  its path is the module's dotted name, its ``kind`` is "neuron" for a Neuron, "layer" for a
+  Layer and the lowercase class name otherwise (or the class's ``scope_kind``), and its
+  ``parent`` is the owning module's scope (None under the outermost module, which has none);
 * every node a neuron creates while being called (its ``dot``, ``+`` and activation nodes) has
-  ``node._scope`` set to the neuron's dotted name, e.g. ``"layers.0.neurons.3"``: the prefix of
-  its parameters' names. Inside ``autograd.name_scope("outer")`` it becomes
-  ``"outer.layers.0.neurons.3"``. A neuron used on its own (not inside a Layer/MLP) has the
-  empty name, so its nodes keep ``_scope`` None (or the enclosing name_scope).
+  ``node.scope`` = the neuron's Scope, whose path (``str(scope)``) is the prefix of its
+  parameters' names, e.g. ``"layers.0.neurons.3"``; ``node.scope.enclosing("layer")`` is its
+  layer's. Inside ``autograd.name_scope("outer")`` the scope is nested under that one
+  (``"outer.layers.0.neurons.3"``). A neuron used on its own (not inside another module) has
+  no scope, so its nodes keep None (or the enclosing name_scope's).
 
 Names are given when a module is assigned to an attribute of another module (``self.layers =
 [...]``); `named_parameters()` always walks the live structure.
@@ -31,9 +36,9 @@ import numbers
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from autograd import Value, dot
+from autograd import Scope, Value, dot
 
 from .init import Initializer, RandomSource, get_initializer, make_rng
 
@@ -56,6 +61,8 @@ ACTIVATIONS: dict[str, str] = {
     "sigmoid": "Sigmoid",
     "leaky_relu": "LeakyReLU",
     "softplus": "Softplus",
+    "gelu": "GELU",
+    "silu": "SiLU",
     "linear": "Linear",
 }
 
@@ -66,7 +73,8 @@ def activation_fn(name: str, negative_slope: float = 0.01) -> Act | None:
     """The function applying activation `name` to one Value (None for "linear").
 
     relu: $\\max(0, z)$; tanh; sigmoid: $1/(1+e^{-z})$; leaky_relu: $z$ if $z>0$ else $s z$;
-    softplus: $\\ln(1+e^z)$; linear: $z$.
+    softplus: $\\ln(1+e^z)$; gelu: $z \\Phi(z)$ (exact, with erf); silu: $z / (1 + e^{-z})$;
+    linear: $z$.
     """
     if name == "linear":
         return None
@@ -78,6 +86,10 @@ def activation_fn(name: str, negative_slope: float = 0.01) -> Act | None:
         return Value.sigmoid
     if name == "softplus":
         return Value.softplus
+    if name == "gelu":
+        return Value.gelu
+    if name == "silu":
+        return Value.silu
     if name == "leaky_relu":
         return functools.partial(Value.leaky_relu, slope=negative_slope)
     raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
@@ -164,22 +176,24 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def _name_tree(value: object, name: str) -> None:
-    """Give `value` (a module, a parameter, or a list of them) the dotted `name`."""
+def _name_tree(value: object, name: str, owner: Scope | None, rel: str) -> None:
+    """Give `value` (a module, a parameter, or a list of them) the dotted `name`; `rel` is the
+    name relative to the owning module, whose scope is `owner`."""
     if isinstance(value, Module):
-        value._set_path(name)
+        value._set_path(name, owner, rel)
     elif value.__class__ is Value:
         value.label = name  # type: ignore[union-attr]
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
             if isinstance(item, (Module, Value, list, tuple)):
-                _name_tree(item, f"{name}.{i}")
+                _name_tree(item, f"{name}.{i}", owner, f"{rel}.{i}")
 
 
 # -- the registry of module types (how nn.load_model finds the class a file names) -------------
 #
 # Every subclass of Module is registered under its class name when it is defined
-# (`Module.__init_subclass__`). Classes of the nn package own their names. If two other classes
+# (`Module.__init_subclass__`), except classes defined inside a function (another run of the
+# program may not define them). Classes of the nn package own their names. If two other classes
 # share a name (two `Net`s in two files), neither is found by that name -- a file naming it could
 # mean either -- until one is given its own name with `register_module(cls, name)`. A class
 # defined again under the same module and qualified name (a re-run notebook cell) replaces the
@@ -213,6 +227,8 @@ def _give(cls: type[Module], name: str) -> None:
 
 def _auto_register(cls: type[Module]) -> None:
     name = cls.__name__
+    if "<locals>" in cls.__qualname__:
+        return  # made inside a function: another run may not make it; register_module(cls)
     with _registry_lock:
         if cls.__module__ == "nn" or cls.__module__.startswith("nn."):
             register_module(cls)
@@ -238,8 +254,9 @@ def _auto_register(cls: type[Module]) -> None:
 def register_module(cls: M, name: str | None = None) -> M:
     """Register `cls` (a Module subclass) under `name` (default: its class name) for loading.
 
-    Every Module subclass is registered under its class name automatically; call this to give
-    a class another name, or to settle a clash (two classes of one name, or a name nn uses).
+    Every Module subclass is registered under its class name automatically (except classes
+    defined inside a function); call this to register those, to give a class another name, or
+    to settle a clash (two classes of one name, or a name nn uses).
     A file saved from the class records the name, and `nn.load_model` finds the class by it.
     Returns `cls`, so it can be used as a decorator. Re-registering a name raises ValueError.
     """
@@ -288,6 +305,8 @@ def module_type_name(cls: type[Module]) -> str:
         why = f"other Module classes are also named {base!r} ({others})"
     elif base in _REGISTRY:
         why = f"the name {base!r} belongs to {_qualified(_REGISTRY[base])}"
+    elif "<locals>" in cls.__qualname__:
+        why = "it is defined inside a function, so it is not registered automatically"
     else:
         why = "it is not registered"
     raise ValueError(
@@ -345,7 +364,8 @@ class Module:
     """
 
     _path: str = ""  # dotted name inside the outermost module ("" for the outermost)
-    _scope: str | None = None  # _path, or None for ""
+    _scope: Scope | None = None  # the Scope named _path (None for the outermost module)
+    scope_kind: ClassVar[str | None] = None  # the kind of its Scope; None: lowercase class name
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -354,14 +374,25 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
         if not name.startswith("_"):
-            _name_tree(value, _join(self._path, name))
+            _name_tree(value, _join(self._path, name), self._scope, name)
 
-    def _set_path(self, path: str) -> None:
+    def _set_path(self, path: str, owner: Scope | None = None, rel: str = "") -> None:
+        """Name this module `path` (`rel` inside its owner, whose scope is `owner`), and its
+        parameters and sub-modules after it."""
+        cls = type(self)
+        scope = Scope(rel, cls.scope_kind or cls.__name__.lower(), owner) if rel else None
         object.__setattr__(self, "_path", path)
-        object.__setattr__(self, "_scope", path or None)
+        object.__setattr__(self, "_scope", scope)
         for name, value in vars(self).items():
             if not name.startswith("_"):
-                _name_tree(value, _join(path, name))
+                _name_tree(value, _join(path, name), scope, name)
+
+    @property
+    def scope(self) -> Scope | None:
+        """The `autograd.Scope` of the nodes this module makes (None for the outermost module):
+        its path is the module's dotted name, its kind "neuron", "layer" or the lowercase class
+        name, its parent the owning module's scope."""
+        return self._scope
 
     # -- parameters ---------------------------------------------------------------------------
 
@@ -440,9 +471,11 @@ class Neuron(Module):
 
     ``Neuron(nin)`` is micrograd's ReLU neuron; ``Neuron(nin, nonlin=False)`` (or
     ``activation="linear"``) is linear; ``activation`` is one of relu, tanh, sigmoid,
-    leaky_relu, softplus, linear. Weights are drawn by `init` ("auto": the activation's
+    leaky_relu, softplus, gelu, silu, linear. Weights are drawn by `init` ("auto": the activation's
     default, see `nn.init`) from `fan_in` = nin and `fan_out` (the layer's width); b = 0.
     """
+
+    scope_kind = "neuron"
 
     def __init__(
         self,
@@ -505,11 +538,11 @@ class Neuron(Module):
         z = s + self.b
         f = self._act
         y = z if f is None else f(z)
-        outer = s._scope  # set only inside autograd.name_scope(...)
-        if outer is None:
-            s._scope = z._scope = y._scope = self._scope
-        else:
-            scope = outer if self._scope is None else f"{outer}.{self._scope}"
+        scope = self._scope
+        if scope is not None:  # what scope.tag(s, z, y) does, inline (and y may be z)
+            outer = s._scope  # set only inside autograd.name_scope(...)
+            if outer is not None:
+                scope = scope.nested_in(outer)
             s._scope = z._scope = y._scope = scope
         return y
 
@@ -544,6 +577,8 @@ class Layer(Module):
     Called on a list of inputs it returns the list of outputs, or a single Value if nout == 1
     (as in micrograd). Keyword arguments are those of `Neuron`.
     """
+
+    scope_kind = "layer"
 
     def __init__(
         self,

@@ -52,6 +52,10 @@ def _torch_activation(torch: Any, act: str, slope: float) -> Any:
         return nn.LeakyReLU(negative_slope=slope)
     if act == "softplus":
         return nn.Softplus()
+    if act == "gelu":
+        return nn.GELU()  # the exact erf form, as Value.gelu
+    if act == "silu":
+        return nn.SiLU()
     raise ValueError(f"no torch module for activation {act!r}")
 
 
@@ -93,11 +97,20 @@ def _activation_of(torch: Any, mod: Any) -> tuple[str, float]:
         if mod.beta != 1:
             raise ValueError(f"from_torch: Softplus with beta={mod.beta} is not supported (beta=1)")
         return "softplus", 0.01
+    if isinstance(mod, nn.GELU):
+        if mod.approximate != "none":
+            raise ValueError(
+                f"from_torch: GELU(approximate={mod.approximate!r}) is not supported "
+                "(nn's gelu is the exact erf form, approximate='none')"
+            )
+        return "gelu", 0.01
+    if isinstance(mod, nn.SiLU):
+        return "silu", 0.01
     if isinstance(mod, nn.Identity):
         return "linear", 0.01
     raise ValueError(
         f"from_torch: cannot convert {type(mod).__name__}; supported: Linear, ReLU, Tanh, "
-        "Sigmoid, LeakyReLU, Softplus, Identity"
+        "Sigmoid, LeakyReLU, Softplus, GELU, SiLU, Identity"
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import random
 import statistics
+from collections.abc import Callable
 
 import pytest
 
 import nn
-from autograd import Value, name_scope, no_grad, toposort
+from autograd import Scope, Value, name_scope, no_grad, toposort
 from nn import MLP, Layer, Module, Neuron
 from nn.init import INITIALIZERS
 
@@ -156,12 +157,14 @@ def test_a_neuron_is_three_nodes_dot_plus_activation() -> None:
 def test_activation_values_match_their_formulas(activation: str) -> None:
     n = Neuron(2, activation=activation, seed=0, negative_slope=0.2)
     n.w[0].data, n.w[1].data, n.b.data = 0.5, -1.5, 0.25
-    formulas = {
+    formulas: dict[str, Callable[[float], float]] = {
         "relu": lambda z: max(0.0, z),
         "tanh": math.tanh,
         "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z)),
         "leaky_relu": lambda z: z if z > 0 else 0.2 * z,
         "softplus": lambda z: math.log(1.0 + math.exp(z)),
+        "gelu": lambda z: 0.5 * z * (1.0 + math.erf(z / math.sqrt(2.0))),
+        "silu": lambda z: z / (1.0 + math.exp(-z)),
         "linear": lambda z: z,
     }
     for x in ([1.0, 2.0], [3.0, -1.0], [0.0, 0.0]):
@@ -210,6 +213,86 @@ def test_scopes_nest_inside_an_outer_name_scope() -> None:
 def test_a_lone_neurons_nodes_have_no_scope() -> None:
     y = Neuron(2, seed=0)([1.0, 2.0])
     assert {v._scope for v in interior(y)} == {None}
+
+
+def test_scopes_are_scope_objects_with_kinds_and_parents() -> None:
+    model = MLP(2, [3, 1], seed=0)
+    out = model([1.0, 2.0])
+    assert isinstance(out, Value)
+    dot_node = next(v for v in interior(out) if v._op == "dot" and v.scope == "layers.0.neurons.2")
+    scope = dot_node.scope
+    assert isinstance(scope, Scope) and scope is model.layers[0].neurons[2].scope
+    assert (scope.kind, scope.name, str(scope), scope.path) == (
+        "neuron", "neurons.2", "layers.0.neurons.2", "layers.0.neurons.2"
+    )
+    layer = scope.enclosing("layer")
+    assert layer is not None and layer is model.layers[0].scope and layer is scope.parent
+    assert (layer.kind, str(layer), layer.parent) == ("layer", "layers.0", None)
+    assert scope.enclosing("neuron") is scope and scope.enclosing("mlp") is None
+    assert model.scope is None  # the outermost module names nothing
+
+
+def test_a_modules_scope_kind_is_its_lowercase_class_name_unless_it_says() -> None:
+    class Critic(Module):
+        def __init__(self) -> None:
+            self.body = MLP(2, [2], seed=0)
+            self.head = Neuron(2, activation="linear", seed=1)
+
+    class Gate(Module):
+        scope_kind = "gate"
+
+        def __init__(self) -> None:
+            self.critic = Critic()
+
+    gate = Gate()
+    critic = gate.critic
+    assert critic.scope is not None and critic.scope.kind == "critic"
+    body_neuron = critic.body.layers[0].neurons[1].scope
+    assert body_neuron is not None and str(body_neuron) == "critic.body.layers.0.neurons.1"
+    assert [(str(s), s.kind) for s in ancestors(body_neuron)] == [
+        ("critic.body.layers.0.neurons.1", "neuron"), ("critic.body.layers.0", "layer"),
+        ("critic.body", "mlp"), ("critic", "critic"),
+    ]
+    hidden = critic.body([1.0, 2.0])
+    assert isinstance(hidden, list)
+    y = critic.head(hidden)
+    assert y.scope is not None and y.scope.enclosing("critic") is critic.scope
+    assert y.scope.enclosing("layer") is None  # the head is a neuron of no layer
+
+
+def ancestors(scope: Scope | None) -> list[Scope]:
+    out = []
+    while scope is not None:
+        out.append(scope)
+        scope = scope.parent
+    return out
+
+
+def test_nodes_made_inside_a_name_scope_nest_their_module_scope_under_it() -> None:
+    model = MLP(2, [2, 1], seed=0)
+    with name_scope("critic", kind="agent") as outer:
+        out = model([1.0, 1.0])
+    assert isinstance(out, Value)
+    scope = out.scope
+    assert scope is not None and str(scope) == "critic.layers.1.neurons.0"
+    assert scope.kind == "neuron" and scope.enclosing("agent") is outer
+    layer = scope.enclosing("layer")
+    assert layer is not None and str(layer) == "critic.layers.1"
+    s, z = (v for v in interior(out) if v.scope is scope)  # the linear output: dot and +
+    assert (s._op, z._op) == ("dot", "+")
+
+
+def test_renaming_a_module_renames_its_scopes() -> None:
+    class Holder(Module):
+        def __init__(self, inner: Layer) -> None:
+            self.inner = inner
+
+    layer = Layer(2, 2, seed=0)
+    assert layer.scope is None and str(layer.neurons[1].scope) == "neurons.1"
+    Holder(layer)
+    neuron = layer.neurons[1].scope
+    assert neuron is not None and str(neuron) == "inner.neurons.1"
+    assert neuron.parent is layer.scope and str(layer.scope) == "inner"
 
 
 def test_plain_number_inputs_become_labelled_leaves() -> None:

@@ -497,8 +497,8 @@ def test_save_errors_name_the_users_file(tmp_path: Path, monkeypatch: pytest.Mon
 # -- a user's own Module subclass: the registry (issue 7) ---------------------------------------
 
 
-class Critic(nn.Module):
-    """A user's module: an MLP body and a scale, rebuilt from its config by Critic(**kwargs)."""
+class ScaledCritic(nn.Module):
+    """A user's module: an MLP body and a scale, rebuilt from its config by ScaledCritic(**kwargs)."""
 
     def __init__(self, nin: int, width: int = 4, scale: float = 1.0) -> None:
         self.body = MLP(nin, [width, 1], seed=0)
@@ -515,36 +515,36 @@ class Critic(nn.Module):
 
 
 def test_a_users_module_is_saved_and_loaded(tmp_path: Path) -> None:
-    model = Critic(3, width=5, scale=0.5)
+    model = ScaledCritic(3, width=5, scale=0.5)
     for p in model.parameters():
         p.data += 0.125
     path = model.save(tmp_path / "critic.json")
     assert json.loads(path.read_text())["architecture"] == {
-        "type": "Critic", "nin": 3, "width": 5, "scale": 0.5
+        "type": "ScaledCritic", "nin": 3, "width": 5, "scale": 0.5
     }
     back = nn.load_model(path)
-    assert type(back) is Critic and back.config() == model.config()
+    assert type(back) is ScaledCritic and back.config() == model.config()
     assert snapshot(back) == snapshot(model)
     assert back([1.0, 2.0, 3.0]).data == model([1.0, 2.0, 3.0]).data  # type: ignore[operator]
-    Critic(3, width=5, scale=0.5).load(path)  # load into an existing one checks the config
-    with pytest.raises(ValueError, match=r"holds Critic\(nin=3, width=5, scale=0.5\) but this"):
-        Critic(3, width=5, scale=2.0).load(path)
+    ScaledCritic(3, width=5, scale=0.5).load(path)  # load into an existing one checks the config
+    with pytest.raises(ValueError, match=r"holds ScaledCritic\(nin=3, width=5, scale=0.5\) but this"):
+        ScaledCritic(3, width=5, scale=2.0).load(path)
 
 
 def test_without_parameter_count_the_model_is_built_then_checked(tmp_path: Path) -> None:
-    path = Critic(2).save(tmp_path / "critic.json")
+    path = ScaledCritic(2).save(tmp_path / "critic.json")
     edit(path, lambda d: d["architecture"].update(width=6))
-    with pytest.raises(ValueError, match=r"does not match this Critic: parameters .*missing"):
+    with pytest.raises(ValueError, match=r"does not match this ScaledCritic: parameters .*missing"):
         nn.load_model(path)
 
 
-class Counted(nn.Module):
+class CountedBag(nn.Module):
     """A user's module that says how many parameters a config means, so bombs are refused."""
 
     built = 0
 
     def __init__(self, n: int) -> None:
-        Counted.built += 1
+        CountedBag.built += 1
         self.w = [Value(0.0) for _ in range(n)]
 
     def config(self) -> dict[str, Any]:
@@ -556,34 +556,36 @@ class Counted(nn.Module):
 
 
 def test_a_users_parameter_count_refuses_a_bomb_unbuilt(tmp_path: Path) -> None:
-    path = Counted(3).save(tmp_path / "c.json")
+    path = CountedBag(3).save(tmp_path / "c.json")
     assert snapshot(nn.load_model(path)) == [0.0, 0.0, 0.0]
     edit(path, lambda d: d["architecture"].update(n=10**12))
-    before = Counted.built
-    with pytest.raises(ValueError, match=r"Counted\(n=1000000000000\) has 1000000000000 parameters "
+    before = CountedBag.built
+    with pytest.raises(ValueError, match=r"CountedBag\(n=1000000000000\) has 1000000000000 parameters "
                                          "but the file holds 3; refused before building"):
         nn.load_model(path)
-    assert Counted.built == before
+    assert CountedBag.built == before
+
+
+class LiarBag(CountedBag):
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        return 1
+
+
+class ForgetfulCritic(ScaledCritic):
+    def config(self) -> dict[str, Any]:
+        return {"nin": 2, "depth": 3}
 
 
 def test_a_wrong_parameter_count_or_config_is_refused_when_saving(tmp_path: Path) -> None:
-    class Liar(Counted):
-        @classmethod
-        def parameter_count(cls, config: dict[str, Any]) -> int:
-            return 1
-
-    class Forgetful(Critic):
-        def config(self) -> dict[str, Any]:
-            return {"nin": 2, "depth": 3}
-
-    with pytest.raises(ValueError, match=r"Liar.parameter_count\(config\) gives 1 but the model has 2"):
-        Liar(2).save(tmp_path / "m.json")
-    with pytest.raises(ValueError, match=r"Forgetful\(\.\.\.\) does not take.*nothing was written"):
-        Forgetful(2).save(tmp_path / "m.json")
+    with pytest.raises(ValueError, match=r"LiarBag.parameter_count\(config\) gives 1 but the model has 2"):
+        LiarBag(2).save(tmp_path / "m.json")
+    with pytest.raises(ValueError, match=r"ForgetfulCritic\(\.\.\.\) does not take.*nothing was written"):
+        ForgetfulCritic(2).save(tmp_path / "m.json")
     assert list(tmp_path.iterdir()) == []
 
 
-class Recipe(nn.Module):
+class RecipeNet(nn.Module):
     """A module built by a from_config classmethod (its constructor takes no keywords)."""
 
     def __init__(self, sizes: tuple[int, ...]) -> None:
@@ -593,16 +595,16 @@ class Recipe(nn.Module):
         return {"sizes": (self.layers[0].nin, *[layer.nout for layer in self.layers])}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Recipe:
+    def from_config(cls, config: dict[str, Any]) -> RecipeNet:
         return cls(tuple(config["sizes"]))
 
 
 def test_from_config_is_used_and_tuples_compare_as_lists(tmp_path: Path) -> None:
-    model = Recipe((2, 3, 1))
+    model = RecipeNet((2, 3, 1))
     path = model.save(tmp_path / "r.json")
     back = nn.load_model(path)
-    assert type(back) is Recipe and snapshot(back) == snapshot(model)
-    Recipe((2, 3, 1)).load(path)  # the tuple in config() matches the list in the file
+    assert type(back) is RecipeNet and snapshot(back) == snapshot(model)
+    RecipeNet((2, 3, 1)).load(path)  # the tuple in config() matches the list in the file
 
 
 class WideMLP(MLP):
@@ -683,13 +685,28 @@ def test_a_users_class_cannot_take_a_name_nn_uses(tmp_path: Path) -> None:
     assert type(nn.load_model(mine().save(tmp_path / "mine.json"))) is mine
 
 
+def test_a_class_made_inside_a_function_is_registered_only_when_asked(tmp_path: Path) -> None:
+    class Local(nn.Module):
+        def __init__(self) -> None:
+            self.w = Value(2.0)
+
+        def config(self) -> dict[str, Any]:
+            return {}
+
+    with pytest.raises(ValueError, match="defined inside a function, so it is not registered"):
+        Local().save(tmp_path / "local.json")
+    assert list(tmp_path.iterdir()) == []
+    nn.register_module(Local, name="LocalForTest")
+    assert type(nn.load_model(Local().save(tmp_path / "local.json"))) is Local
+
+
 def test_register_module_checks_its_arguments() -> None:
     with pytest.raises(TypeError, match=r"expects a subclass of nn\.Module"):
         nn.register_module(dict)  # type: ignore[type-var]
     with pytest.raises(ValueError, match="printable, non-empty str"):
-        nn.register_module(Critic, name="")
+        nn.register_module(ScaledCritic, name="")
     with pytest.raises(ValueError, match="printable, non-empty str"):
-        nn.register_module(Critic, name="a\nb")
+        nn.register_module(ScaledCritic, name="a\nb")
 
 
 def test_every_registered_nn_class_with_parameter_count_agrees_with_what_it_builds() -> None:

@@ -50,7 +50,9 @@ def torch_params_in_our_order(seq: Any) -> list[Any]:
 # -- to_torch / from_torch ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "softplus", "linear"])
+@pytest.mark.parametrize(
+    "activation", ["relu", "tanh", "sigmoid", "leaky_relu", "softplus", "gelu", "silu", "linear"]
+)
 def test_to_torch_gives_identical_outputs_and_gradients(activation: str) -> None:
     model = nn.MLP(3, [5, 4, 2], activation=activation, output_activation="tanh",
                    negative_slope=0.1, seed=0)
@@ -108,6 +110,14 @@ def test_from_torch_inverts_to_torch() -> None:
     assert [p.data for p in back.parameters()] == [p.data for p in model.parameters()]
 
 
+@pytest.mark.parametrize("activation", ["gelu", "silu"])
+def test_from_torch_reads_gelu_and_silu(activation: str) -> None:
+    model = nn.MLP(3, [4, 1], activation=activation, output_activation=activation, seed=3)
+    seq = nn.to_torch(model)
+    assert [type(m).__name__ for m in seq][1] == {"gelu": "GELU", "silu": "SiLU"}[activation]
+    assert nn.from_torch(seq).config() == model.config()
+
+
 def test_from_torch_also_reads_float32_weights() -> None:
     lin = torch.nn.Linear(3, 2)  # float32
     model = nn.from_torch(lin)
@@ -125,6 +135,8 @@ def test_from_torch_also_reads_float32_weights() -> None:
                                      torch.nn.Tanh(), torch.nn.Linear(3, 1)), "different activations"),
         (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Tanh()),
          "two activations in a row"),
+        (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.GELU(approximate="tanh")),
+         r"GELU\(approximate='tanh'\) is not supported"),
     ],
 )
 def test_from_torch_refuses_what_an_mlp_cannot_hold(build: Callable[[], Any], message: str) -> None:
