@@ -719,3 +719,28 @@ def test_every_registered_nn_class_with_parameter_count_agrees_with_what_it_buil
         assert config is not None and config["type"] == cls.__name__ in _REGISTRY
         kwargs = {k: v for k, v in config.items() if k != "type"}
         assert cls.parameter_count(kwargs) == model.num_parameters()  # type: ignore[attr-defined]
+
+
+def test_the_transformer_modules_load_through_the_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "GPT" not in Path(ser.__file__).read_text()  # serialize names no module class
+    models: list[nn.Module] = [
+        nn.GPT(vocab=5, block=4, dim=4, heads=2, layers=1, seed=0),
+        nn.Linear(3, 2, seed=0), nn.Embedding(4, 3, seed=0), nn.LayerNorm(3),
+        nn.TransformerBlock(4, 2, seed=0),
+    ]
+    for model in models:
+        for p in model.parameters():
+            p.data += 0.5
+        back = nn.load_model(model.save(tmp_path / "t.json"))
+        assert type(back) is type(model) and snapshot(back) == snapshot(model)
+    path = models[0].save(tmp_path / "gpt.json")
+    edit(path, lambda d: d["architecture"].update(dim=4000))
+
+    def boom(self: object, *args: object, **kwargs: object) -> None:
+        raise AssertionError("built a GPT for a file that should have been refused")
+
+    monkeypatch.setattr(nn.GPT, "__init__", boom)
+    with pytest.raises(ValueError, match="has 192056000 parameters but the file holds 248"):
+        nn.load_model(path)
