@@ -23,10 +23,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+import tokenize
+import unicodedata
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -40,7 +44,10 @@ EXIT_MATH = 1
 EXIT_USAGE = 2
 
 MAX_EXPR_CHARS = 10_000
-MAX_DEPTH = 200  # the same limit on every Python version (3.10's parser takes deeper nesting)
+# Nesting (parentheses, calls, unary signs, powers) is limited to the same depth on every Python
+# version; a flat run of sums or products (x + y + z ..., a * b / c ...) is not nesting, and is
+# accepted up to MAX_EXPR_CHARS whatever the Python version's parser can take.
+MAX_DEPTH = 200
 PROG = "python -m autograd"
 
 FUNCTIONS: dict[str, Callable[..., Value]] = {
@@ -153,8 +160,14 @@ def _operator_span(node: ast.BinOp, lines: list[str]) -> Span:
     return _span(node, lines)
 
 
+WINDOW = 76  # an error shows at most this many characters of the expression's line
+
+
 def format_error(expr: str, err: ExpressionError) -> str:
-    """The message, then the expression's line with ``^^^`` under the offending part."""
+    """The message, then the expression's line with ``^^^`` under the offending part.
+
+    A long line is cut to a window of `WINDOW` characters around the offending part, with
+    ``...`` where text was left out."""
     if err.span is None:
         return err.message
     lines = expr.split("\n")
@@ -163,7 +176,17 @@ def format_error(expr: str, err: ExpressionError) -> str:
     where = f"column {start + 1}" if len(lines) == 1 else f"line {lineno}, column {start + 1}"
     shown = line.expandtabs(1)
     end = min(max(end, start + 1), max(len(shown), start + 1))
-    return f"{err.message} (at {where})\n  {shown}\n  {' ' * start}{'^' * (end - start)}"
+    left, right, before, after = 0, len(shown), "", ""
+    if len(shown) > WINDOW:
+        width = min(end - start, WINDOW // 2)  # a very long span is marked from its start
+        left = max(0, min(start - (WINDOW - width) // 2, len(shown) - WINDOW))
+        right = left + WINDOW
+        before = "..." if left > 0 else ""
+        after = "..." if right < len(shown) else ""
+    text = before + shown[left:right] + after
+    pad = len(before) + start - left
+    marks = min(end, right) - start
+    return f"{err.message} (at {where})\n  {text}\n  {' ' * pad}{'^' * max(marks, 1)}"
 
 
 # -- parsing and checking ------------------------------------------------------------------------
@@ -186,7 +209,12 @@ def parse_expression(expr: str, names: Sequence[str]) -> ast.Expression:
             raise ExpressionError(f"unexpected control character {ch!r}", (row, col, col + 1))
     lines = expr.split("\n")
     try:
-        tree = ast.parse(expr, mode="eval")  # parses one expression; runs nothing
+        with warnings.catch_warnings():  # "invalid decimal literal" & co. must not leak to stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(expr, mode="eval")  # parses one expression; runs nothing
+    except RecursionError:
+        # CPython 3.11/3.12 build the tree recursively and give up on a flat sum of ~3000 terms
+        tree = _parse_flat(expr, lines)
     except SyntaxError as exc:
         lineno = min(max(exc.lineno or 1, 1), len(lines))
         line = lines[lineno - 1]
@@ -200,7 +228,7 @@ def parse_expression(expr: str, names: Sequence[str]) -> ast.Expression:
         if msg.startswith("Exceeds the limit"):
             msg = "number too long"
         raise ExpressionError(f"syntax error: {msg}", (lineno, col, max(end, col + 1))) from None
-    except (RecursionError, MemoryError):
+    except MemoryError:
         raise ExpressionError("the expression is nested too deeply to parse") from None
     except ValueError as exc:  # e.g. null bytes on some Python versions
         raise ExpressionError(f"cannot parse the expression: {exc}") from None
@@ -212,7 +240,15 @@ def parse_expression(expr: str, names: Sequence[str]) -> ast.Expression:
             raise ExpressionError(
                 f"the expression is nested more than {MAX_DEPTH} levels deep", _span(node, lines)
             )
-        deep.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        for child in ast.iter_child_nodes(node):
+            # the left operand of a sum in a flat run of sums (or products) is not nesting
+            flat = (
+                isinstance(node, ast.BinOp)
+                and isinstance(child, ast.BinOp)
+                and child is node.left
+                and _FLAT.get(type(child.op), 0) == _FLAT.get(type(node.op), -1)
+            )
+            deep.append((child, depth if flat else depth + 1))
 
     known = set(names)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
@@ -304,6 +340,159 @@ def _check_call(
     if not 1 <= len(node.args) <= most:
         takes = "1 or 2 arguments" if most == 2 else "1 argument"
         bad(node, f"{func.id}() takes {takes}, got {len(node.args)}", None)
+
+
+# -- long flat expressions ------------------------------------------------------------------------
+
+_FLAT: dict[type[ast.operator], int] = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2}
+_PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}  # unary signs: 3 (bind less than **)
+_OPNODE: dict[str, type[ast.operator]] = {
+    "+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow
+}
+_ONLY = "only numbers, names, + - * / **, parentheses and function calls"
+
+
+def _tokens(expr: str) -> Iterator[tokenize.TokenInfo]:
+    """The tokens of `expr`; input that ends inside parentheses just ends (the parser then
+    says which '(' was never closed)."""
+    try:
+        yield from tokenize.generate_tokens(io.StringIO(expr).readline)
+    except tokenize.TokenError:
+        return
+    except SyntaxError as exc:  # Python 3.12+ tokenizes in C and raises SyntaxError
+        row = exc.lineno or 1
+        col = max((exc.offset or 1) - 1, 0)
+        raise ExpressionError(f"syntax error: {exc.msg}", (row, col, col + 1)) from None
+
+
+def _parse_flat(expr: str, lines: list[str]) -> ast.Expression:
+    """Parse the allowed grammar (numbers, names, + - * / **, unary signs, parentheses, calls)
+    without recursion, into the same `ast` nodes `ast.parse` makes: the way in for a long flat
+    sum that the running Python's own parser cannot build. Anything else is refused here."""
+
+    def at(row: int, col: int) -> int:
+        return len(lines[row - 1][:col].encode("utf-8"))  # ast counts UTF-8 bytes
+
+    def syntax(msg: str, row: int, col: int, width: int = 1) -> ExpressionError:
+        return ExpressionError(f"syntax error: {msg}", (row, col, col + max(width, 1)))
+
+    # operands with their extent including any parentheses around them (row, byte, row, byte):
+    # ast gives a node its own span, but spans its parent over the parentheses
+    operands: list[tuple[ast.expr, tuple[int, int, int, int]]] = []
+    # pending operators: ("bin", op, start), ("unary", "-" or "+", start), ("paren", "", start),
+    # ("call", name, start); argc holds each open call's argument count
+    ops: list[tuple[str, str, tuple[int, int]]] = []
+    argc: list[int] = []
+    expect_operand = True
+
+    def place(node: ast.expr, span: tuple[int, int, int, int]) -> None:
+        node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = span
+        operands.append((node, span))
+
+    def reduce_one() -> None:
+        kind, op, (row, col) = ops.pop()
+        x, xs = operands.pop()
+        if kind == "unary":
+            sign: ast.unaryop = ast.USub() if op == "-" else ast.UAdd()
+            place(ast.UnaryOp(op=sign, operand=x), (row, at(row, col), xs[2], xs[3]))
+        else:
+            a, as_ = operands.pop()
+            place(ast.BinOp(left=a, op=_OPNODE[op](), right=x), (as_[0], as_[1], xs[2], xs[3]))
+
+    skip = (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT)
+    for tok in _tokens(expr):
+        kind_t, text, (row, col), (erow, ecol) = tok.type, tok.string, tok.start, tok.end
+        if kind_t in skip and not text.strip():
+            continue
+        if kind_t in (tokenize.NUMBER, tokenize.NAME):
+            if not expect_operand:
+                raise syntax("an operator is missing before this", row, col, len(text))
+            leaf: ast.expr
+            if kind_t == tokenize.NUMBER:
+                try:
+                    value = ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    raise ExpressionError("number too long", (row, col, ecol)) from None
+                leaf = ast.Constant(value=value)
+            else:
+                name = unicodedata.normalize("NFKC", text)  # as Python's parser does
+                leaf = ast.Name(id=name, ctx=ast.Load())
+            place(leaf, (row, at(row, col), erow, at(erow, ecol)))
+            expect_operand = False
+            continue
+        if kind_t != tokenize.OP:
+            width = ecol - col if erow == row else 1
+            raise ExpressionError(f"{text[:20]!r} is not allowed here ({_ONLY})", (row, col, col + width))
+        if text == "(":
+            if expect_operand:
+                ops.append(("paren", "", (row, col)))
+            else:  # a call: the operand just read is the function
+                func = operands[-1][0]
+                if not isinstance(func, ast.Name):
+                    raise syntax("only a function name can be called", row, col)
+                ops.append(("call", func.id, (row, col)))
+                argc.append(0)
+            expect_operand = True
+            continue
+        if text in (")", ","):
+            while ops and ops[-1][0] in ("bin", "unary"):
+                reduce_one()
+            if not ops:
+                raise syntax(f"unmatched '{text}'", row, col)
+            empty_call = text == ")" and ops[-1][0] == "call" and argc[-1] == 0
+            if expect_operand and not empty_call:
+                raise syntax("an operand is missing before this", row, col)
+            if ops[-1][0] == "paren":
+                if text == ",":
+                    raise ExpressionError(f"tuples not allowed ({_ONLY})", (row, col, col + 1))
+                _, _, (prow, pcol) = ops.pop()
+                inner, _ = operands.pop()
+                operands.append((inner, (prow, at(prow, pcol), erow, at(erow, ecol))))
+                expect_operand = False
+                continue
+            if not expect_operand:
+                argc[-1] += 1
+            if text == ",":
+                expect_operand = True
+                continue
+            ops.pop()
+            n = argc.pop()
+            args = [node for node, _ in operands[len(operands) - n :]]
+            del operands[len(operands) - n :]
+            func, fs = operands.pop()
+            place(ast.Call(func=func, args=args, keywords=[]), (fs[0], fs[1], erow, at(erow, ecol)))
+            expect_operand = False
+            continue
+        if text in ("+", "-") and expect_operand:
+            ops.append(("unary", text, (row, col)))
+            continue
+        if text in _PREC and not expect_operand:
+            prec = _PREC[text]
+            while ops and ops[-1][0] in ("bin", "unary"):
+                top = 3 if ops[-1][0] == "unary" else _PREC[ops[-1][1]]
+                if top > prec or (top == prec and text != "**"):  # ** is right-associative
+                    reduce_one()
+                else:
+                    break
+            ops.append(("bin", text, (row, col)))
+            expect_operand = True
+            continue
+        width = ecol - col if erow == row else 1
+        if expect_operand and text in _PREC:
+            raise syntax("an operand is missing before this", row, col, width)
+        raise ExpressionError(f"'{text}' is not allowed here ({_ONLY})", (row, col, col + width))
+    if expect_operand:
+        raise syntax(
+            "invalid syntax (the expression ends too early)", len(lines), len(lines[-1].rstrip())
+        )
+    while ops:
+        if ops[-1][0] in ("paren", "call"):
+            _, _, (row, col) = ops[-1]
+            raise syntax("'(' was never closed", row, col)
+        reduce_one()
+    if len(operands) != 1:  # pragma: no cover - every path above keeps one operand
+        raise syntax("invalid syntax", 1, 0)
+    return ast.Expression(body=operands[0][0])
 
 
 # -- evaluation ---------------------------------------------------------------------------------
@@ -451,6 +640,38 @@ def _first_non_finite(out: Value, made: dict[Value, Span]) -> tuple[Value, Span 
     return None
 
 
+def _infinite_gradient(out: Value, name: str, g: float, made: dict[Value, Span]) -> ExpressionError:
+    """Name the op where the gradient stops being finite on its way back to `name`."""
+    from .engine import local_grads
+
+    where = ""
+    span: Span | None = None
+    for v in reversed(toposort(out)):  # the walk backward() took
+        if not v._op or not math.isfinite(v.grad):
+            continue
+        try:
+            locals_ = local_grads(v)
+        except (ArithmeticError, ValueError):
+            locals_ = tuple(math.inf for _ in v._prev)
+        carried = [v.grad * d for d in locals_]
+        if not all(math.isfinite(c) for c in carried):
+            bad = next(c for c in carried if not math.isfinite(c))
+            where = f"; it becomes {bad} passing back through {_describe(v)}"
+            span = made.get(v)
+            break
+    return ExpressionError(f"the gradient d/d{name} is {g}, not a finite number{where}", span, EXIT_MATH)
+
+
+def _print_json(
+    value: float | None, grads: dict[str, float] | None, stream: TextIO, error: str | None = None
+) -> None:
+    """Strict JSON (never NaN or Infinity): an error gives null values and the message."""
+    data: dict[str, object] = {"value": value, "grad": grads}
+    if error is not None:
+        data["error"] = error
+    print(json.dumps(data, allow_nan=False), file=stream)
+
+
 # -- the command line -------------------------------------------------------------------------------
 
 
@@ -498,14 +719,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _MARK = "\x1e"  # never in an acceptable expression: control characters are refused
+_LONG = ("--output", "--adjoint", "--tape", "--json", "--help")
+_OPTIONS = "-o/--output FILE, --adjoint, --tape, --json, -h/--help"
 
 
 def _protect_expressions(argv: list[str]) -> list[str]:
     """Let an expression start with '-' (as in '-x*2'): argparse would take it for an option.
 
-    A single-dash argument that is not -h or -o is marked so argparse sees a positional;
-    `_unprotect` removes the mark. Options are spelt --long. After '--' every argument is
-    marked (and the '--' dropped: argparse's intermixed parsing mishandles it).
+    A single-dash argument that is not -h or -o is marked so argparse sees a positional, and
+    so is a double-dash one that is not one of the long options (``--x`` is minus minus x);
+    `_unprotect` removes the mark. After '--' every argument is marked (and the '--' dropped:
+    argparse's intermixed parsing mishandles it).
     """
     out: list[str] = []
     for i, arg in enumerate(argv):
@@ -513,7 +737,10 @@ def _protect_expressions(argv: list[str]) -> list[str]:
             out.extend(_MARK + a if a.startswith("-") else a for a in argv[i + 1 :])
             break
         after_o = i > 0 and argv[i - 1] in ("-o", "--output")
+        option = arg.split("=", 1)[0] in _LONG
         if len(arg) > 1 and arg[0] == "-" and arg[1] not in "-ho" and not after_o:
+            out.append(_MARK + arg)
+        elif arg.startswith("--") and not option and not after_o:
             out.append(_MARK + arg)
         else:
             out.append(arg)
@@ -528,8 +755,11 @@ def _parse_values(items: Sequence[str]) -> dict[str, float]:
     values: dict[str, float] = {}
     for item in items:
         name, eq, text = item.partition("=")
-        name = name.strip()
+        # Python's parser NFKC-normalises names in the expression ("ｘ" is "x"): so do we here
+        name = unicodedata.normalize("NFKC", name.strip())
         if not eq:
+            if item.startswith("--"):
+                raise ExpressionError(f"unknown option {item!r:.60} (the options are {_OPTIONS})")
             raise ExpressionError(f"expected NAME=NUMBER, got {item!r:.80}")
         if not name.isidentifier() or name.startswith("__") or _is_keyword(name):
             raise ExpressionError(f"{name!r:.60} is not a usable variable name (in {item!r:.80})")
@@ -553,8 +783,12 @@ def _is_keyword(name: str) -> bool:
     return keyword.iskeyword(name) or keyword.issoftkeyword(name)
 
 
+_SUFFIXES = (".svg", ".png", ".gv", ".dot", ".html")
+
+
 def _write_output(out: Value, path: Path, adjoint: bool) -> str:
     from . import viz
+    from .viz._paths import make_parent
 
     suffix = path.suffix.lower()
     if suffix == ".html":
@@ -563,6 +797,7 @@ def _write_output(out: Value, path: Path, adjoint: bool) -> str:
     source = viz.to_dot(out, adjoint=adjoint)
     what = "adjoint graph" if adjoint else "forward graph"
     if suffix in (".gv", ".dot"):
+        make_parent(path)  # missing folders are created for every kind of output
         path.write_text(source, encoding="utf-8")
         return f"wrote the {what} (DOT source) to {path}"
     written = viz.render(source, path, suffix.lstrip("."))
@@ -575,29 +810,44 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     err_stream = sys.stderr
     argv = list(sys.argv[1:] if argv is None else argv)
     protected = _protect_expressions(argv)
+    want_json = "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
     try:
         args = _parser().parse_intermixed_args(protected)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         code = exc.code
-        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
+        status = code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
+        if status and want_json:
+            _print_json(None, None, out_stream, "bad command line (see the message on stderr)")
+        return status
 
     expr: str = _unprotect(args.expression)
     args.values = [_unprotect(v) for v in args.values]
 
     def fail(err: ExpressionError, with_expr: bool = True) -> int:
         text = format_error(expr, err) if with_expr else err.message
+        if err.message.startswith("unknown name") and expr.startswith("--"):
+            text += f"\n(an expression starting with '--' is not an option; the options are {_OPTIONS})"
         print(f"{PROG}: error: {text}", file=err_stream)
+        if args.json:  # stdout stays valid JSON
+            _print_json(None, None, out_stream, err.message)
         return err.status
 
-    output = Path(args.output) if args.output else None
-    if output is not None:
-        if output.suffix.lower() not in (".svg", ".png", ".gv", ".dot", ".html"):
+    output: Path | None = None
+    if args.output is not None:
+        from .viz._paths import OutputPathError, output_path
+
+        suffix = Path(args.output.replace("\x00", "")).suffix.lower()
+        if suffix not in _SUFFIXES:
             return fail(
                 ExpressionError(
-                    f"-o {args.output}: the file must end in .svg, .png, .gv, .dot or .html"
+                    f"-o {args.output!r:.80}: the file must end in .svg, .png, .gv, .dot or .html"
                 ),
                 False,
             )
+        try:  # checked before any work: a folder, a NUL byte, a file where a folder should be
+            output = output_path(args.output, _SUFFIXES, "the output")
+        except OutputPathError as exc:
+            return fail(ExpressionError(f"-o: {exc}", status=EXIT_MATH), False)
         if args.adjoint and output.suffix.lower() == ".html":
             return fail(
                 ExpressionError("--adjoint draws a picture; the .html stepper has its own view"),
@@ -632,8 +882,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         out = Value(result, label="out")
 
     grads = {name: v.grad for name, v in variables.items()}
+    for name, g in grads.items():
+        if not math.isfinite(g):
+            return fail(_infinite_gradient(out, name, g, made))
     if args.json:
-        print(json.dumps({"value": out.data, "grad": grads}), file=out_stream)
+        _print_json(out.data, grads, out_stream)
     else:
         width = max([len(n) for n in grads] + [0])
         print(f"value = {_fmt(out.data)}", file=out_stream)
@@ -649,7 +902,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
 
         try:
             message = _write_output(out, output, args.adjoint)
-        except (RenderError, GraphTooLargeError, OSError) as exc:
+        except (RenderError, GraphTooLargeError, OSError, ValueError) as exc:
             print(f"{PROG}: error: {exc}", file=err_stream)
             return EXIT_MATH
         print(message, file=err_stream)

