@@ -362,3 +362,44 @@ def test_local_minima_counts_and_criteria(tmp_path: Path, capsys: pytest.Capture
         codes = {tuple(v > 0.5 for v in hs) for hs in hidden}
         assert e.success == (all(right) and binary and len(codes) == 8)
     assert_pngs(tmp_path, ["xor_final_errors.png", "xor_curves.png", "encoder.png"], out)
+
+
+# --- forward_vs_reverse --------------------------------------------------------------------
+
+
+def test_forward_vs_reverse_jacobians_and_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    needs_matplotlib()
+    from autograd import jacobian
+    from demos import forward_vs_reverse as fr
+
+    r = fr.main(["--quick", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert r.max_diff_modes < 1e-12 and r.max_diff_formula < 1e-12
+    # both modes against central differences of f written here with plain floats
+    As, B, x = fr.problem(5, 3)
+
+    def f_plain(xs: list[float]) -> list[float]:
+        h = xs
+        for A in As:
+            h = [math.tanh(sum(a * v for a, v in zip(row, h))) for row in A]
+        return [sum(b * v for b, v in zip(row, h)) for row in B]
+
+    f = fr.make_f(As, B)
+    for mode in ("forward", "reverse"):
+        J = jacobian(f, x, mode=mode)
+        for j in range(5):
+            up, down = list(x), list(x)
+            up[j] += 1e-6
+            down[j] -= 1e-6
+            col = [(a - b) / 2e-6 for a, b in zip(f_plain(up), f_plain(down))]
+            assert max(abs(J[i][j] - col[i]) for i in range(3)) < 1e-8
+    # the counts: edges of the body, H (2n + 1) + (DEPTH - 1) H (2H + 1), and 2H per output
+    H, D = fr.HIDDEN, fr.DEPTH
+    for p in r.vary_m + r.vary_n:
+        body = H * (2 * p.n + 1) + (D - 1) * H * (2 * H + 1)
+        assert p.forward_mults == p.n * (body + 2 * H * p.m)
+        assert p.reverse_mults == p.m * (body + 2 * H)
+        assert p.forward_s > 0 and p.reverse_s > 0
+    assert [p.m for p in r.vary_m] == [1, 2, 4, 8, 16, 32] and {p.n for p in r.vary_m} == {r.fixed}
+    assert "the multiplication counts cross between" in out
+    assert_pngs(tmp_path, ["crossover.png"], out)
