@@ -10,16 +10,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from ..backprop import toposort
+from ..backprop import sweep, toposort
 from ..engine import Value
 from ..ops import OPS
 from ._layout import simple_svg
 from ._model import (
+    Contribution,
     GraphTooLargeError,
+    Step,
     fmt4,
     forward_dot,
     op_text,
-    reverse_steps,
     short_name,
 )
 from ._paths import make_parent, output_path
@@ -39,6 +40,32 @@ def rule_text(v: Value, k: int, names: list[str], out: str) -> str:
     if op is None:
         return f"∂{out}/∂{names[k]}"
     return op.formula(names, out, v._arg)[k]
+
+
+def replay(order: list[Value]) -> tuple[list[Step], list[float]]:
+    """Reverse accumulation over `order` (root last), recorded contribution by contribution.
+
+    Runs the engine's own chain-rule loop, `autograd.backprop.sweep` (no ``.grad`` changes), and
+    groups what it observes by node: one `Step` per op node, in the order the sweep visits them
+    (a graph that is a single leaf gets one step without contributions). Returns the steps and
+    the adjoint d root / d node of every node."""
+    index = {v: i for i, v in enumerate(order)}
+    visits: list[tuple[int, float, list[Contribution]]] = []
+
+    def observe(
+        node: Value, adjoint: Any, k: int, parent: Value, local: Any, carried: Any, before: Any,
+        after: Any,
+    ) -> None:
+        i = index[node]
+        if not visits or visits[-1][0] != i:
+            visits.append((i, float(adjoint), []))
+        visits[-1][2].append(Contribution(k, index[parent], local, carried, before, after))
+
+    adj = [float(a) for a in sweep(order, observe=observe)]
+    steps = [Step(i, g, tuple(cs)) for i, g, cs in visits]
+    if not steps and order:
+        steps.append(Step(len(order) - 1, adj[-1], ()))
+    return steps, adj
 
 
 def _graph_svg(order: list[Value], root: Value, grad_text: list[str], layout: Layout) -> str:
@@ -101,7 +128,7 @@ def animate_backward(
             f"the graph has {len(order)} nodes, more than max_nodes={max_nodes}: too many to "
             "step through one by one. Step through a smaller example, or pass max_nodes=None."
         )
-    steps, adj = reverse_steps(order)
+    steps, adj = replay(order)
     names = [short_name(v, i) for i, v in enumerate(order)]
     index = {v: i for i, v in enumerate(order)}
     grad_text = ["grad " + fmt4(g) for g in adj]
@@ -131,14 +158,11 @@ def animate_backward(
             }
         )
     # A leaf passes nothing on, so it is not a step of its own: it is finished in the step that
-    # completes its gradient (the visit of its last use). Only a graph that is one leaf has a
-    # leaf step.
+    # completes its gradient (the visit of its last use).
     step_data = []
     left = list(uses)
     for s in steps:
         v = order[s.node]
-        if not v._op and v is not root:
-            continue
         arg_names = [names[index[p]] for p in v._prev]
         completes = []
         for c in s.contributions:
