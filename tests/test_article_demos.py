@@ -7,8 +7,12 @@ differences of a plain-Python loss, or a direct iteration of the update rule.
 
 from __future__ import annotations
 
+import builtins
 import math
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -403,3 +407,62 @@ def test_forward_vs_reverse_jacobians_and_counts(tmp_path: Path, capsys: pytest.
     assert [p.m for p in r.vary_m] == [1, 2, 4, 8, 16, 32] and {p.n for p in r.vary_m} == {r.fixed}
     assert "the multiplication counts cross between" in out
     assert_pngs(tmp_path, ["crossover.png"], out)
+
+
+# --- the listing, the commands, and running without matplotlib -----------------------------
+
+
+def test_python_m_demos_lists_every_demo_with_its_docstring() -> None:
+    import ast
+
+    proc = subprocess.run([sys.executable, "-m", "demos"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    modules = sorted(p.stem for p in (ROOT / "demos").glob("*.py") if not p.stem.startswith("_"))
+    for name in ("matrix_form", "error_surface", "delta_rule", "second_order", "forward_vs_reverse",
+                 "local_minima", "adjoint_graph", "moons", "xor", "encoder", "benchmark"):
+        assert name in modules
+    listed = [line.split()[2].removeprefix("demos.") for line in lines if line.startswith("  python -m")]
+    assert sorted(listed) == modules  # every module once, nothing else
+    assert listed[:7] == ["matrix_form", "error_surface", "delta_rule", "second_order",
+                          "forward_vs_reverse", "local_minima", "adjoint_graph"]
+    for name in modules:
+        source = (ROOT / "demos" / f"{name}.py").read_text(encoding="utf-8")
+        first = (ast.get_docstring(ast.parse(source)) or "").splitlines()[0]
+        words = first.split(":")[0].split()[:4]  # its opening words appear on the demo's line
+        line = next(x for x in lines if x.startswith(f"  python -m demos.{name} "))
+        assert " ".join(words) in line, (name, line)
+    assert "[Matrix multiplication]" in proc.stdout and "[Limitations]" in proc.stdout
+
+
+def test_a_demo_runs_as_a_command(tmp_path: Path) -> None:
+    needs_matplotlib()
+    proc = subprocess.run(
+        [sys.executable, "-m", "demos.error_surface", "--quick", "--out", str(tmp_path / "es")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "es" / "surface_one_case.png").read_bytes()[:8] == PNG
+    assert "every path ends on the valley floor w1 = -w2" in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["matrix_form", "error_surface"])
+def test_without_matplotlib_the_numbers_print_and_the_pip_command_is_named(
+        name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(mod: str, *args: object, **kwargs: object) -> object:
+        if mod.split(".")[0] == "matplotlib":
+            raise ImportError("No module named 'matplotlib'", name="matplotlib")
+        return real_import(mod, *args, **kwargs)  # type: ignore[arg-type]
+
+    demo = importlib.import_module(f"demos.{name}")
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    demo.main(["--quick", "--out", str(tmp_path / "plots")])
+    out = capsys.readouterr().out
+    assert "plots skipped" in out and "pip install -e '.[demo]'" in out
+    assert not (tmp_path / "plots").exists()
