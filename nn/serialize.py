@@ -10,11 +10,20 @@ File format (UTF-8 JSON; floats are written with ``repr``, so they read back bit
       "parameters": {"layers.0.neurons.0.w.0": 0.123, ...}
     }
 
-`save` writes a temporary file in the same folder, flushes it to disk, then renames it over
-the target (`os.replace`, atomic on POSIX and Windows): a crash leaves the old file or the
-new one, never half of one. `load` and `load_state_dict` check everything first (the format,
-the architecture, every name, the count, every value) and only then assign: on any problem
-they raise `ValueError` naming it, and the model is unchanged.
+`save` writes a temporary file in the same folder (``.<name>.adjointgrad-tmp-<pid>-<hex>``),
+flushes it to disk, then renames it over the target (`os.replace`, atomic on POSIX and
+Windows): a crash leaves the old file or the new one, never half of one, and the next
+successful save removes temporary files that killed saves left. Through a symbolic link it
+replaces the link's target; a new file gets ``0o666 & ~umask``; errors name the user's path.
+`load` and `load_state_dict` check everything first (the format, the architecture, every
+name, the count, every value) and only then assign: on any problem they raise `ValueError`
+naming it, and the model is unchanged.
+
+The architecture is ``{"type": name, **constructor keyword arguments}``; `load_model` finds
+the class by name in the registry of `nn.modules` (every Module subclass, see
+`nn.register_module`), checks the parameter count its ``parameter_count`` classmethod gives
+against the file's before building anything, and builds it with ``from_config(kwargs)`` or
+``cls(**kwargs)``.
 """
 
 from __future__ import annotations
@@ -277,8 +286,8 @@ def _remove_stale(folder: str, prefix: str) -> None:
 
 
 def _abandoned(entry: os.DirEntry[str], pid: int) -> bool:
-    if not entry.is_file(follow_symlinks=False):
-        return False
+    if not entry.is_file(follow_symlinks=False) or not 0 < pid < 2**31:
+        return False  # not a file a save of ours made
     if pid == os.getpid():
         with _writing_lock:
             return entry.path not in _writing

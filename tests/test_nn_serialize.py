@@ -426,11 +426,14 @@ def test_cleanup_spares_live_writers_and_other_files(tmp_path: Path) -> None:
     live = tmp_path / ".model.json.adjointgrad-tmp-1-0123abcd"  # pid 1 is always running
     mine = tmp_path / f".model.json.adjointgrad-tmp-{os.getpid()}-0123abcd"  # not being written
     lookalike = tmp_path / ".model.json.adjointgrad-tmp-notes"
+    no_pid = tmp_path / ".model.json.adjointgrad-tmp-9999999999-0123abcd"  # beyond any pid
+    folder = tmp_path / ".model.json.adjointgrad-tmp-999999999-0123abcd"
     other = tmp_path / ".other.json.adjointgrad-tmp-999999999-0123abcd"
-    for p in (live, mine, lookalike, other):
+    for p in (live, mine, lookalike, no_pid, other):
         p.write_text("x")
+    folder.mkdir()
     MLP(2, [4, 1], seed=8).save(path)
-    assert leftovers(tmp_path) == sorted(p.name for p in (live, lookalike, other))
+    assert leftovers(tmp_path) == sorted(p.name for p in (live, lookalike, no_pid, folder, other))
 
 
 def test_saving_through_a_symlink_writes_its_target(tmp_path: Path) -> None:
