@@ -272,11 +272,13 @@ class RMSNorm(_Named):
 
     def _forward(self, x: Sequence[Value]) -> list[Value]:
         xs = tuple(x)
-        ms = dot(xs, xs) * (1.0 / self._dim)
-        e = ms + self._eps
-        scale = e ** -0.5
+        inv_n, eps = Value(1.0 / self._dim), Value(self._eps)
+        ss = dot(xs, xs)
+        ms = ss * inv_n
+        e = ms + eps
+        scale = e**-0.5
         out = [v * scale for v in xs]
-        made = [ms, e, scale, *out]
+        made = [inv_n, eps, ss, ms, e, scale, *out]
         if self._affine:
             out = [v * g for v, g in zip(out, self.weight)]
             made += out
@@ -317,14 +319,16 @@ class LayerNorm(_Named):
         return self._forward(_as_inputs(x, self._dim, f"{self._who()} (dim {self._dim})"))
 
     def _forward(self, x: Sequence[Value]) -> list[Value]:
-        inv_n = 1.0 / self._dim
-        mean = vsum(x) * inv_n
+        inv_n, eps = Value(1.0 / self._dim), Value(self._eps)
+        total = vsum(x)
+        mean = total * inv_n
         d = [v - mean for v in x]
-        var = dot(d, d) * inv_n
-        e = var + self._eps
-        scale = e ** -0.5
+        ss = dot(d, d)
+        var = ss * inv_n
+        e = var + eps
+        scale = e**-0.5
         out = [v * scale for v in d]
-        made = [mean, *d, var, e, scale, *out]
+        made = [inv_n, eps, total, mean, *d, ss, var, e, scale, *out]
         if self._affine:
             scaled = [v * g for v, g in zip(out, self.weight)]
             out = [v + b for v, b in zip(scaled, self.bias)]
@@ -456,7 +460,8 @@ class CausalSelfAttention(_Named):
             cols = cache.values[h]
             for j in range(hd):
                 cols[j].append(v[lo + j])
-            qh = tuple([qi * scale for qi in q[lo : lo + hd]])
+            sc = Value(scale)  # one constant leaf per head, in the head's scope
+            qh = tuple([qi * sc for qi in q[lo : lo + hd]])
             logits = [dot(qh, kt) for kt in keys]
             shifted = _shifted(logits)
             es = [s.exp() for s in shifted]
@@ -464,7 +469,7 @@ class CausalSelfAttention(_Named):
             inv = total**-1
             dots = [dot(es, col) for col in cols]
             out = [o * inv for o in dots]
-            made = [*qh, *logits, *es, total, inv, *dots, *out]
+            made = [sc, *qh, *logits, *es, total, inv, *dots, *out]
             if shifted is not logits:
                 made += shifted
             _tag(made, _sub(base, f"heads.{h}"))
@@ -747,8 +752,9 @@ class GPT(_Named):
             made += es
             made += (total, lse, term)
         s = vsum(terms)
-        out = s * (1.0 / n)
-        made += (s, out)
+        inv_n = Value(1.0 / n)
+        out = s * inv_n
+        made += (s, inv_n, out)
         _tag(made, _sub(self._scope, "loss"))
         return out
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -366,3 +367,120 @@ def test_benchmark_w6_three_ways_give_the_same_losses() -> None:
     after = [p.data for p in on_value.params][:50]
     assert [p.data for p in micro.params][:50] == pytest.approx(after, rel=1e-9)
     assert micro.params[0].data == pytest.approx(model.wte.weight[0][0].data, rel=1e-9)
+
+
+def test_every_node_of_a_gpt_loss_has_a_scope() -> None:
+    loss = small_gpt().loss([6, 1, 2, 3, 6])
+    unscoped = [v for v in autograd.toposort(loss) if v._op and v._scope is None]
+    assert unscoped == []
+
+
+def test_a_gpt_round_trips_bit_for_bit_through_save_and_load_model(tmp_path: Path) -> None:
+    model = small_gpt(9)
+    opt = nn.Adam(model, lr=0.05)
+    for _ in range(3):  # trained weights, not just the seeded ones
+        loss = model.loss([6, 1, 2, 3, 6])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    back = nn.load_model(model.save(tmp_path / "gpt.json"))
+    assert isinstance(back, nn.GPT) and back.config() == model.config()
+    assert back.state_dict() == model.state_dict()  # every float, bit for bit
+    assert back.sample(6, seed=3) == model.sample(6, seed=3)
+
+
+# -- the demo -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object, str]:
+    import contextlib
+    import io
+
+    from demos import gpt
+
+    out = tmp_path_factory.mktemp("gpt")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        result = gpt.main(["--quick", "--out", str(out), "--quiet"])
+    return out, result, buf.getvalue()
+
+
+def test_demo_quick_run_learns_and_writes_its_files(quick_run: tuple[Path, object, str]) -> None:
+    from demos import gpt
+
+    out, result, printed = quick_run
+    assert isinstance(result, gpt.TrainResult)
+    losses = result.losses
+    assert len(losses) == 300
+    first, last = sum(losses[:10]) / 10, sum(losses[-50:]) / 50
+    assert first > 3.1 and last < first - 0.5  # from about ln 27 = 3.30 down
+    names = [line.split()[1] for line in printed.splitlines() if line.startswith("  ") and
+             line.split()[0].isdigit() and len(line.split()) == 2]
+    assert len(names) == 20 and all(n.isalpha() and n.islower() for n in names)
+    for name in ("loss.png", "model.json", "vocab.json"):
+        assert (out / name).stat().st_size > 0
+        assert str(out / name) in printed
+    assert (out / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    back = nn.load_model(out / "model.json")
+    assert back.state_dict() == result.model.state_dict()
+    pictures = [out / f"position_graph.{ext}" for ext in ("svg", "png", "gv")]
+    assert any(p.exists() for p in pictures)
+    assert "graph of one position's loss" in printed
+
+
+def test_demo_sample_only_is_reproducible(quick_run: tuple[Path, object, str],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from demos import gpt
+
+    out, result, _ = quick_run
+    a = gpt.main(["--sample-only", "--out", str(out), "--seed", "5"])
+    b = gpt.main(["--sample-only", "--out", str(out), "--seed", "5"])
+    c = gpt.main(["--sample-only", "--out", str(out), "--seed", "6", "--temperature", "1.0"])
+    assert a == b and a != c and len(a) == 20
+    assert isinstance(result, gpt.TrainResult)
+    assert a == gpt.sample_names(result.model, result.vocab, 20, 0.5, 5)
+    assert "from " + str(out / "model.json") in capsys.readouterr().out
+
+
+def test_demo_without_a_renderer_writes_dot_text_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from demos import gpt
+
+    monkeypatch.setattr(gpt, "available_renderers", lambda fmt="svg": [])
+    model = nn.GPT(27, 16, 8, 2, 1, seed=0)
+    vocab = gpt.Vocab("abcdefghijklmnopqrstuvwxyz")
+    pic = gpt.draw_position_graph(model, vocab, "emma", 3, tmp_path)
+    assert pic.renderer is None
+    assert [p.name for p in pic.files] == ["position_graph.gv", "position_graph.txt"]
+    dot_text = (tmp_path / "position_graph.gv").read_text()
+    boxes = set(re.findall(r'label="\{?([^"|]*?) \|', dot_text))
+    assert boxes == {"wte", "wpe", "embed", "norm", "layers.0.norm1", "layers.0.attn.wq", "layers.0.attn.wk",
+                     "layers.0.attn.wv", "layers.0.attn.kv_cache", "layers.0.attn.heads.0",
+                     "layers.0.attn.heads.1", "layers.0.attn.wo", "layers.0", "layers.0.norm2",
+                     "layers.0.mlp", "lm_head", "loss"}
+    assert pic.boxes == len(boxes)
+    assert "%" not in dot_text  # no node left outside a box
+    listing = (tmp_path / "position_graph.txt").read_text()
+    assert listing.count("\n") == pic.nodes
+
+
+def test_demo_trains_on_any_text_file_and_refuses_bad_input(tmp_path: Path) -> None:
+    from demos import gpt
+
+    data = tmp_path / "words.txt"
+    data.write_text("abc\nbca\n\ncab\nabcabcabcabcabcabcabc\n", encoding="utf-8")
+    result = gpt.train(gpt.load_documents(data), steps=5, dim=4, heads=2, block=8)
+    assert result.vocab.chars == "abc" and result.model.vocab == 4 and len(result.losses) == 5
+    with pytest.raises(SystemExit, match="no data file"):
+        gpt.load_documents(tmp_path / "missing.txt")
+    (tmp_path / "empty.txt").write_text("\n\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="no non-empty lines"):
+        gpt.load_documents(tmp_path / "empty.txt")
+    with pytest.raises(SystemExit, match="train first"):
+        gpt.main(["--sample-only", "--out", str(tmp_path / "nothing")])
+    with pytest.raises(SystemExit):
+        gpt.parse_args(["--dim", "6", "--heads", "4"])
+    with pytest.raises(ValueError, match="character 'z' is not in the vocabulary"):
+        result.vocab.encode("abz")
