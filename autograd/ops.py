@@ -425,7 +425,7 @@ _op(
         m.cond(m.lt(a, b), 0.0, m.cond(m.eq(a, b), 0.5, 1.0)),
         m.cond(m.gt(a, b), 0.0, m.cond(m.eq(a, b), 0.5, 1.0)),
     ),
-    "the larger of a and b",
+    "the larger of x and y",
 )
 _op(
     "minimum", 2, _minimum,
@@ -433,7 +433,7 @@ _op(
         m.cond(m.gt(a, b), 0.0, m.cond(m.eq(a, b), 0.5, 1.0)),
         m.cond(m.lt(a, b), 0.0, m.cond(m.eq(a, b), 0.5, 1.0)),
     ),
-    "the smaller of a and b",
+    "the smaller of x and y",
 )
 _op(
     "where", 3, _where,

@@ -12,9 +12,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .ops import Namespace, Op
+from .ops import OPS, Namespace, Op
 
-__all__ = ["Expr", "SYMBOLIC", "formula_text", "rule_exprs", "source", "source_factor", "text", "var"]
+__all__ = ["Expr", "SYMBOLIC", "formula_text", "op_table_markdown", "rule_exprs", "source", "source_factor", "text", "var"]
 
 # precedence: higher binds tighter
 _P_COND, _P_OR, _P_AND, _P_CMP, _P_ADD, _P_MUL, _P_NEG, _P_POW, _P_ATOM = range(9)
@@ -289,3 +289,34 @@ def _print(e: Expr, st: dict[str, Any]) -> tuple[str, int]:
         sy, py = _print(a[1], st)
         return f"{_wrap(sx, px, need)}{st[k]}{_wrap(sy, py, need + 1)}", need
     raise AssertionError(k)
+
+
+# -- the README's op table -----------------------------------------------------------------------
+
+_CALLS = {
+    "+": "x + y", "-": "x - y", "*": "x * y", "/": "x / y", "neg": "-x", "abs": "abs(x)",
+    "**": "x ** n (number n)", "pow": "x ** y (Value y)", "leaky_relu": "x.leaky_relu(s=0.01)",
+    "clamp": "x.clamp(lo, hi)", "sum": "autograd.sum(xs)", "dot": "autograd.dot(ws, xs)",
+    "maximum": "autograd.maximum(x, y)", "minimum": "autograd.minimum(x, y)",
+    "where": "autograd.where(c, a, b)",
+}
+_PARAMS: dict[str, Any] = {"**": var("n"), "leaky_relu": var("s"), "clamp": (var("lo"), var("hi"))}
+
+
+def op_table_markdown() -> str:
+    """The table of built-in ops for the README: call, meaning, and each local derivative as
+    printed from its rule (z is the op's output)."""
+    rows = ["| op | computes | local derivative(s), printed from the rule |", "|---|---|---|"]
+    for name, op in OPS.items():
+        if not op.builtin:
+            continue
+        if op.nary:
+            names: tuple[str, ...] = ("x_i",) if op.arity == 1 else ("w_i", "x_i")
+        else:
+            names = {1: ("x",), 2: ("x", "y"), 3: ("c", "a", "b")}[op.arity]
+        ds = [text(d) for d in rule_exprs(op, names, "z", _PARAMS.get(name))]
+        derivs = "; ".join(f"∂z/∂{n} = {d}" for n, d in zip(names, ds))
+        call = _CALLS.get(name, f"x.{name}()")
+        doc, cell = (t.replace("|", "\\|") for t in (op.doc, derivs))
+        rows.append(f"| `{call}` | {doc} | {cell} |")
+    return "\n".join(rows) + "\n"

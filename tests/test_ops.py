@@ -419,3 +419,14 @@ def test_scopes_have_kinds_parents_and_nest() -> None:
         autograd.Scope("")
     with pytest.raises(TypeError, match="non-empty str"), autograd.name_scope(3):  # type: ignore[arg-type]
         pass
+
+
+def test_the_readme_op_table_is_the_one_printed_from_the_rules() -> None:
+    import pathlib
+
+    from autograd.symbolic import op_table_markdown
+
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- ops-table:start -->\n") + len("<!-- ops-table:start -->\n")
+    end = readme.index("<!-- ops-table:end -->")
+    assert readme[start:end] == op_table_markdown()
