@@ -8,7 +8,8 @@ backprop stepper (``-o steps.html``) or prints the text tape (``--tape``).
 
 The expression is parsed with `ast` and checked against an allow-list before anything is
 computed: numbers, the variable names given on the command line, ``+ - * / **``, unary minus
-and plus, parentheses, and calls of the Value functions in `FUNCTIONS`. The checked tree is
+and plus, parentheses, and calls of the functions in `FUNCTIONS` (every named op of the
+engine's op table, `autograd.ops.OPS`). The checked tree is
 then walked node by node with the engine's own operations: Python never runs any of the text,
 and there is no attribute access, subscript or other name. Every error is one clean message
 that points at the offending column.
@@ -36,6 +37,7 @@ from typing import NoReturn, TextIO
 
 from .backprop import toposort
 from .engine import Value
+from .ops import OPS
 
 __all__ = ["FUNCTIONS", "ExpressionError", "evaluate", "main", "parse_expression"]
 
@@ -50,21 +52,60 @@ MAX_EXPR_CHARS = 10_000
 MAX_DEPTH = 200
 PROG = "python -m autograd"
 
-FUNCTIONS: dict[str, Callable[..., Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "softplus": Value.softplus,
-    "sin": Value.sin,
-    "cos": Value.cos,
-    "abs": Value.__abs__,
+# the constant arguments an op with a parameter takes after its Value arguments (name, ...), and
+# how many of them are required; an op whose parameter is not listed here is not offered
+_CONSTANTS: dict[str, tuple[tuple[str, ...], int]] = {
+    "leaky_relu": (("slope",), 0),
+    "clamp": (("lo", "hi"), 2),
 }
-"""The functions an expression may call (each takes one argument; leaky_relu an optional
-constant slope as a second)."""
+_SPECIAL: dict[str, Callable[..., Value]] = {
+    "abs": Value.__abs__,
+    "neg": Value.__neg__,
+    "pow": lambda x, y: x**y,
+}
+
+
+def _offered() -> tuple[dict[str, Callable[..., Value]], dict[str, tuple[int, tuple[str, ...], int]]]:
+    """Every op of the engine's op table (`autograd.ops.OPS`) that has a name to call it by:
+    the function that makes it, and its signature (Value arguments, constant names, required
+    constants). Infix ops (+ - * / **) are written as operators; sum and dot take lists."""
+    from . import engine
+
+    functions: dict[str, Callable[..., Value]] = {}
+    signatures: dict[str, tuple[int, tuple[str, ...], int]] = {}
+    for name, op in OPS.items():
+        if op.nary or not name.isidentifier():
+            continue
+        consts, required = _CONSTANTS.get(name, ((), 0))
+        if op.param and not consts:
+            continue
+        fn = _SPECIAL.get(name) or getattr(Value, name, None) or getattr(engine, name, None)
+        if fn is None or not callable(fn):
+            continue
+        functions[name] = fn
+        signatures[name] = (op.arity, consts, required)
+    return functions, signatures
+
+
+FUNCTIONS, SIGNATURES = _offered()
+"""FUNCTIONS: the functions an expression may call, name -> the engine's function; SIGNATURES:
+name -> (Value arguments, names of the constant arguments after them, how many are required)."""
+
+
+def _takes(name: str) -> str:
+    """``tanh(x)``, ``leaky_relu(x[, slope])``, ``clamp(x, lo, hi)``, ``where(c, a, b)``."""
+    nv, consts, required = SIGNATURES[name]
+    args = list("xy" if nv == 2 and name == "pow" else ("x", "y", "z")[:nv])
+    if name in ("maximum", "minimum"):
+        args = ["a", "b"]
+    if name == "where":
+        args = ["c", "a", "b"]
+    text = ", ".join(args + list(consts[:required]))
+    optional = consts[required:]
+    if optional:
+        text += "".join(f"[, {c}]" for c in optional)
+    return f"{name}({text})"
+
 
 _BINOPS: dict[type[ast.operator], str] = {
     ast.Add: "+",
@@ -336,10 +377,12 @@ def _check_call(
         return
     if node.keywords:
         bad(node.keywords[0], f"{func.id}() takes no keyword arguments", None)
-    most = 2 if func.id == "leaky_relu" else 1
-    if not 1 <= len(node.args) <= most:
-        takes = "1 or 2 arguments" if most == 2 else "1 argument"
-        bad(node, f"{func.id}() takes {takes}, got {len(node.args)}", None)
+    nv, consts, required = SIGNATURES[func.id]
+    least, most = nv + required, nv + len(consts)
+    if not least <= len(node.args) <= most:
+        count = f"{least}" if least == most else f"{least} or {most}"
+        takes = f"{count} argument{'s' if most > 1 else ''}"
+        bad(node, f"{func.id}() takes {takes} ({_takes(func.id)}), got {len(node.args)}", None)
 
 
 # -- long flat expressions ------------------------------------------------------------------------
@@ -606,18 +649,17 @@ def _apply(
         assert isinstance(node.func, ast.Name)
         name = node.func.id
         fn = FUNCTIONS[name]
-        x0 = args[0]
-        if name == "leaky_relu" and len(args) == 2:
-            slope = args[1]
-            if isinstance(slope, Value):
+        nv, const_names, _ = SIGNATURES[name]
+        values, consts = args[:nv], args[nv:]
+        for j, c in enumerate(consts):
+            if isinstance(c, Value):
                 raise ExpressionError(
-                    "leaky_relu's slope must be a number, not an expression of the variables",
-                    _span(node.args[1], lines),
+                    f"{name}'s {const_names[j]} must be a number, not an expression of the "
+                    "variables",
+                    _span(node.args[nv + j], lines),
                 )
-            r = fn(Value(x0) if not isinstance(x0, Value) else x0, slope)
-        else:
-            r = fn(Value(x0) if not isinstance(x0, Value) else x0)
-        return r.data if not isinstance(x0, Value) else r
+        r = fn(*[a if isinstance(a, Value) else Value(a) for a in values], *consts)
+        return r if any(isinstance(a, Value) for a in values) else r.data
     raise ExpressionError(f"{type(node).__name__} not allowed", _span(node, lines))
 
 
@@ -692,7 +734,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog=(
             "example: python -m autograd \"tanh(x1*w1 + x2*w2 + b)\" "
             "x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432 -o neuron.svg\n"
-            f"functions: {', '.join(FUNCTIONS)} (leaky_relu(x, slope) takes a constant slope)\n"
+            f"functions: {', '.join(_takes(n) for n in FUNCTIONS)}\n"
+            "(slope, lo and hi are numbers)\n"
             "an expression may start with '-' ('-x*2'); one that starts with -h or -o goes "
             "after '--'\n"
             "exit status: 0 ok, 1 the maths failed or a file could not be written, "

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autograd import Value
-from autograd.cli import FUNCTIONS, MAX_DEPTH, MAX_EXPR_CHARS, WINDOW, _parse_flat, main
+from autograd.cli import FUNCTIONS, MAX_DEPTH, MAX_EXPR_CHARS, SIGNATURES, WINDOW, _parse_flat, main
 from autograd.viz import available_renderers
 
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
@@ -76,14 +76,35 @@ def test_constants_fold_and_unused_variables_get_zero(capsys: pytest.CaptureFixt
     assert status == 0 and json.loads(out) == {"value": 2.0, "grad": {}}
 
 
+CONSTANTS = {"slope": 0.1, "lo": -0.2, "hi": 0.4}
+
+
 def test_every_function_is_callable(capsys: pytest.CaptureFixture[str]) -> None:
-    for name in FUNCTIONS:
-        status, out, err = run([f"{name}(x)", "x=0.5", "--json"], capsys)
-        assert status == 0, (name, err)
-        v = Value(0.5)
-        y = FUNCTIONS[name](v)
-        y.backward()
-        assert json.loads(out) == {"value": y.data, "grad": {"x": v.grad}}, name
+    points = {"x": 0.5, "y": -0.3, "z": 0.2}
+    for name, (nv, consts, required) in SIGNATURES.items():
+        for n_consts in range(required, len(consts) + 1):
+            names = list(points)[:nv]
+            if name == "pow":
+                names = ["x", "z"]  # a positive base
+            given = [CONSTANTS[c] for c in consts[:n_consts]]
+            text = f"{name}({', '.join(names + [repr(c) for c in given])})"
+            status, out, err = run([text, *(f"{n}={points[n]}" for n in names), "--json"], capsys)
+            assert status == 0, (text, err)
+            vs = {n: Value(points[n]) for n in names}
+            y = FUNCTIONS[name](*vs.values(), *given)
+            y.backward()
+            assert json.loads(out) == {"value": y.data, "grad": {n: v.grad for n, v in vs.items()}}, text
+
+
+def test_the_cli_offers_every_named_op_of_the_op_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from autograd.ops import OPS
+
+    named = {n for n, op in OPS.items() if n.isidentifier() and not op.nary}
+    assert named == set(FUNCTIONS) and {"erf", "clamp", "where", "maximum", "gelu"} <= named
+    status, out, _ = run(["--help"], capsys)
+    assert status == 0 and all(f"{n}(" in out for n in named)
+    status, _, err = run(["clamp(x, 1)", "x=1"], capsys)
+    assert status == 2 and "clamp(x, lo, hi)" in err
 
 
 def test_expression_starting_with_minus(capsys: pytest.CaptureFixture[str]) -> None:
