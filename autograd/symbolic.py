@@ -14,7 +14,9 @@ from typing import Any
 
 from .ops import OPS, Namespace, Op
 
-__all__ = ["Expr", "SYMBOLIC", "formula_text", "op_table_markdown", "rule_exprs", "source", "source_factor", "text", "var"]
+__all__ = [
+    "Expr", "SYMBOLIC", "formula_text", "op_table_markdown", "rule_exprs", "source", "source_factor", "text", "var",
+]
 
 # precedence: higher binds tighter
 _P_COND, _P_OR, _P_AND, _P_CMP, _P_ADD, _P_MUL, _P_NEG, _P_POW, _P_ATOM = range(9)
