@@ -55,6 +55,17 @@ def xor_error(*p: Any) -> Any:
     return autograd.sum(terms)
 
 
+def outputs(w: Sequence[float]) -> list[float]:
+    """The network's output y for each of the four cases."""
+    ys = []
+    with autograd.no_grad():
+        for (x1, x2), _t in CASES:
+            h1 = (Value(w[0]) * x1 + w[1] * x2 + w[2]).sigmoid()
+            h2 = (Value(w[3]) * x1 + w[4] * x2 + w[5]).sigmoid()
+            ys.append((w[6] * h1 + w[7] * h2 + w[8]).sigmoid().data)
+    return ys
+
+
 def initial_weights(seed: int) -> list[float]:
     rng = random.Random(seed)
     return [rng.uniform(-1.0, 1.0) for _ in range(9)]
@@ -151,15 +162,17 @@ def report(r: Result) -> None:
     print(f"  solved (E < {SOLVED}): {solved} of {len(r.xor)}")
     print(f"  stalled: {len(r.stalled)} of {len(r.xor)}")
     if r.stalled:
-        print("    seed | final E  | |grad E|  | smallest Hessian eigenvalue | after "
-              f"{r.extra_steps} more steps")
+        print("    seed | final E  | |grad E|  | smallest Hessian | y for (0,0) (0,1) (1,0) (1,1) | "
+              f"after {r.extra_steps} more steps")
+        print("         |          |           | eigenvalue       | targets 0     1     1     0   |")
         for x in r.stalled:
             later = (f"solved after {x.escaped_after} more steps" if x.escaped_after is not None
                      else f"still stalled, E = {x.extra_error:.4f}")
-            print(f"    {x.seed:4d} | {x.errors[-1]:.5f}  | {x.grad_norm:.2e} | {x.min_eigenvalue:+.3e}"
-                  f"                 | {later}")
+            ys = "  ".join(f"{y:.3f}" for y in outputs(x.weights))
+            print(f"    {x.seed:4d} | {x.errors[-1]:.5f}  | {x.grad_norm:.2e}  | {x.min_eigenvalue:+.3e}"
+                  f"       | {ys:<29} | {later}")
         escaped = sum(x.escaped_after is not None for x in r.stalled)
-        print(f"  of the {len(r.stalled)} stalled runs, {escaped} crossed the plateau with "
+        print(f"  of the {len(r.stalled)} stalled runs, {escaped} got below E = {SOLVED} in "
               f"{r.extra_steps} more steps and {len(r.stalled) - escaped} did not")
     print(f"8-3-8 encoder (demos.encoder, Adam, {r.encoder_steps} steps); success = all 8 patterns "
           "reproduced and 8 distinct binary hidden codes:")
@@ -191,6 +204,7 @@ def plot(r: Result, out: Path, plt: Any) -> None:
     for x in r.xor:
         ax.plot(x.errors, color="#c0392b" if not x.solved else "#2952a3",
                 alpha=0.9 if not x.solved else 0.25, lw=1.2 if not x.solved else 0.8)
+    ax.axhline(SOLVED, color="k", ls=":", lw=1, label=f"E = {SOLVED}")
     ax.plot([], [], color="#2952a3", label="solved")
     ax.plot([], [], color="#c0392b", label="stalled")
     ax.set_yscale("log")
