@@ -15,7 +15,8 @@ from typing import Any
 from .ops import OPS, Namespace, Op
 
 __all__ = [
-    "Expr", "SYMBOLIC", "formula_text", "op_table_markdown", "rule_exprs", "source", "source_factor", "text", "var",
+    "Expr", "SYMBOLIC", "formula_text", "op_table_markdown",
+    "rule_exprs", "source", "source_factor", "text", "var",
 ]
 
 # precedence: higher binds tighter
