@@ -62,6 +62,13 @@ def _some(names: list[str]) -> str:
     return shown + (f", ... ({len(names) - _SHOW} more)" if len(names) > _SHOW else "")
 
 
+def _short(v: object) -> str:
+    """A short description of a value (containers by size: their repr may be huge or deep)."""
+    if isinstance(v, (list, tuple, dict, set)):
+        return f"{type(v).__name__} of {len(v)} item{'s' if len(v) != 1 else ''}"
+    return f"{type(v).__name__} {v!r:.40}"
+
+
 def _check_state(module: Module, state: object, source: str) -> list[tuple[Value, float]]:
     """Validate `state` against `module`; return the (parameter, new value) assignments."""
     if not isinstance(state, Mapping):
@@ -94,7 +101,7 @@ def _check_state(module: Module, state: object, source: str) -> list[tuple[Value
         v = state[name]
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
             raise ValueError(
-                f"{source}: parameter {name!r} is {type(v).__name__} {v!r:.40}, not a number"
+                f"{source}: parameter {name!r} is {_short(v)}, not a number"
             )
         try:
             x = float(v)

@@ -341,6 +341,14 @@ def test_deeply_nested_json_is_a_value_error_naming_the_file(tmp_path: Path, tex
     refuses(MLP(2, [4, 1], seed=0), path, "nested too deeply")
 
 
+def test_a_deeply_nested_parameter_value_is_described_not_printed(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    text = path.read_text()
+    first = next(iter(json.loads(text)["parameters"].values()))
+    path.write_text(text.replace(repr(first), "[" * 900 + "]" * 900, 1))
+    refuses(MLP(2, [4, 1], seed=0), path, r"'layers\.0\.neurons\.0\.w\.0' is list of 1 item, not a")
+
+
 def test_a_deeply_nested_architecture_is_refused(tmp_path: Path) -> None:
     nested: object = 1
     for _ in range(200):  # within what json reads, beyond what an architecture needs
