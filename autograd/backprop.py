@@ -23,13 +23,11 @@ from .codegen import float_functions, run_source
 from .engine import (
     VALUE,
     Value,
-    _as_float,
-    _describe,
-    _fmt,
-    _grad_enabled,
-    _leaf,
-    _state,
+    as_number,
     creation_site,
+    describe,
+    enable_grad,
+    is_anomaly_enabled,
 )
 from .ops import FLOAT, OPS, Op
 from .symbolic import Expr, rule_exprs, source_factor
@@ -145,11 +143,11 @@ def _chain_rule(rev: Iterable[Value], create_graph: bool, check: bool, observe: 
 
 
 def _backward_anomaly(v: Value, i: int, g: Any, d: Any, c: Any) -> None:
-    ins = ", ".join(_describe(p) for p in v._prev)
+    ins = ", ".join(describe(p) for p in v._prev)
     site = creation_site(v) or "unknown (the node was created outside detect_anomaly())"
 
     def num(x: Any) -> str:
-        return _fmt(x.data if x.__class__ is Value else x)
+        return repr(float(x.data if x.__class__ is Value else x))
 
     raise FloatingPointError(
         f"detect_anomaly: backward through op '{v._op}' produced {num(c)} for input #{i} "
@@ -282,8 +280,8 @@ _kernel: Callable[[Iterable[Value]], None] = run_source(
 
 def backward(root: Value, seed: float = 1.0) -> None:
     """Add ``seed * d root / d v`` to ``v.grad`` for every node v of root's graph."""
-    seed = _as_float(seed, "backward(grad=)")
-    if _state.anomaly:
+    seed = as_number(seed, "backward(grad=)")
+    if is_anomaly_enabled():
         order = toposort(root)
         for v, a in zip(order, sweep(order, seed, check=True)):
             v.grad += a
@@ -335,7 +333,7 @@ def sweep(
             order[-1].grad = seed
             rev = reversed(order)
             if create_graph:
-                with _grad_enabled():
+                with enable_grad():
                     _chain_rule(rev, True, check, observe)
             elif check or observe is not None:
                 _chain_rule(rev, False, check, observe)
@@ -364,13 +362,13 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
         if x.__class__ is not Value:
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
     order = toposort(output)
-    adj = sweep(order, 1.0, create_graph=create_graph, check=bool(_state.anomaly))
+    adj = sweep(order, 1.0, create_graph=create_graph, check=is_anomaly_enabled())
     at = {v: i for i, v in enumerate(order)}
     out: list[Value] = []
     for x in inputs:
         pos = at.get(x)
         g = 0.0 if pos is None else adj[pos]
-        out.append(g if g.__class__ is Value else _leaf(float(g)))
+        out.append(g if g.__class__ is Value else Value(g))
     return out
 
 
@@ -391,7 +389,7 @@ def gradcheck(
     ``|analytic - numeric| <= atol + rtol * |numeric|``. Returns True, or raises
     `GradcheckError` listing every input that disagrees, with both numbers.
     """
-    point = [float(x.data) if isinstance(x, Value) else _as_float(x, "gradcheck") for x in inputs]
+    point = [float(x.data) if isinstance(x, Value) else as_number(x, "gradcheck") for x in inputs]
     xs = [Value(p) for p in point]
     out = f(*xs)
     if out.__class__ is not Value:
@@ -410,7 +408,7 @@ def gradcheck(
             name = given.label if isinstance(given, Value) else ""
             which = f"input {k}" + (f" ({name})" if name else "")
             bad.append(
-                f"  {which} at {_fmt(point[k])}: analytic {a!r}, numeric {numeric!r}, "
+                f"  {which} at {point[k]!r}: analytic {a!r}, numeric {numeric!r}, "
                 f"difference {abs(a - numeric):.3g}"
             )
     if bad:

@@ -49,7 +49,12 @@ __all__ = [
     "where",
     "defop",
     "no_grad",
+    "enable_grad",
     "is_grad_enabled",
+    "is_anomaly_enabled",
+    "as_number",
+    "describe",
+    "domain_error",
     "name_scope",
     "detect_anomaly",
     "local_grads",
@@ -95,6 +100,11 @@ def is_grad_enabled() -> bool:
     return bool(_state.grad_enabled)
 
 
+def is_anomaly_enabled() -> bool:
+    """True inside `detect_anomaly()` (in the current thread)."""
+    return bool(_state.anomaly)
+
+
 class no_grad:
     """Context manager and decorator: ops inside it record no graph (results are leaves).
 
@@ -126,8 +136,8 @@ class no_grad:
 
 
 @contextmanager
-def _grad_enabled() -> Iterator[None]:
-    """Record graphs even inside no_grad (grad(..., create_graph=True) does, as PyTorch)."""
+def enable_grad() -> Iterator[None]:
+    """Record graphs inside it even within `no_grad()` (grad(..., create_graph=True) does so)."""
     st = _state
     if st.grad_enabled:
         yield
@@ -274,7 +284,8 @@ def _fmt(x: float) -> str:
     return repr(float(x))
 
 
-def _describe(v: Value) -> str:
+def describe(v: Value) -> str:
+    """``label=value`` (or the value) of a node, for error messages."""
     return f"{v.label}={_fmt(v.data)}" if v.label else _fmt(v.data)
 
 
@@ -296,7 +307,7 @@ def _hooked(v: Value) -> Value:
         site = _user_site()
         st.sites[id(v)] = (v, site)
         if not math.isfinite(v.data):
-            ins = ", ".join(_describe(p) for p in v._prev)
+            ins = ", ".join(describe(p) for p in v._prev)
             raise FloatingPointError(
                 f"detect_anomaly: forward op '{v._op}' produced {_fmt(v.data)} "
                 f"from inputs ({ins}), node created at {site}"
@@ -333,7 +344,8 @@ def _leaf(data: float) -> Value:
     return v
 
 
-def _as_float(data: object, what: str) -> float:
+def as_number(data: object, what: str) -> float:
+    """`data` as a float, or a TypeError naming `what` and the type (Values are refused)."""
     cls = data.__class__
     if cls is float or cls is int or cls is bool or isinstance(data, numbers.Real):
         return float(data)  # type: ignore[arg-type]
@@ -357,7 +369,9 @@ def _lift(other: object) -> Value | None:
     return None
 
 
-def _domain(op: str, msg: str, *nodes: Value) -> Exception:
+def domain_error(op: str, msg: str, *nodes: Value) -> Exception:
+    """The error for inputs outside an op's domain: ZeroDivisionError for a division by zero,
+    else ValueError, naming the op, the problem and the nodes' labels."""
     named = [f"'{n.label}'" for n in nodes if n.label]
     where = f" (node {', '.join(named)})" if named else ""
     zero = msg.startswith(("division by zero", "0.0 to a negative"))
@@ -394,7 +408,7 @@ def _apply(op: Op, args: tuple[Any, ...], param: Any = None) -> Value:
     if check is not None:
         msg = check(*datas)
         if msg:
-            raise _domain(op.name, msg, *vs)
+            raise domain_error(op.name, msg, *vs)
     z = op.fwd(*datas)
     n = len(vs)
     if n == 1:
@@ -435,7 +449,7 @@ class Value:
     _scope: Scope | None
 
     def __init__(self, data: object, label: str = "") -> None:
-        self.data = _as_float(data, "Value()")
+        self.data = as_number(data, "Value()")
         self.grad = 0.0
         self.label = label
         self._op = ""
@@ -605,7 +619,7 @@ class Value:
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope * x."""
-        s = _as_float(slope, "leaky_relu(slope=)")
+        s = as_number(slope, "leaky_relu(slope=)")
         if not math.isfinite(s):
             raise ValueError(f"leaky_relu: slope must be a finite number, got {s!r}")
         return _node(_leaky_relu(self.data, s), self, None, "leaky_relu", s)
@@ -624,8 +638,8 @@ class Value:
 
     def clamp(self, lo: float | None = None, hi: float | None = None) -> Value:
         """x limited to [lo, hi] (either may be None); the gradient passes where lo <= x <= hi."""
-        a = -math.inf if lo is None else _as_float(lo, "clamp(lo=)")
-        b = math.inf if hi is None else _as_float(hi, "clamp(hi=)")
+        a = -math.inf if lo is None else as_number(lo, "clamp(lo=)")
+        b = math.inf if hi is None else as_number(hi, "clamp(hi=)")
         if not a <= b:
             raise ValueError(f"clamp: lo must be <= hi, got lo={a!r}, hi={b!r}")
         return _apply(OPS["clamp"], (self,), (a, b))

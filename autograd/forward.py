@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .backprop import grad
-from .engine import Value, _as_float, _domain, dot
+from .engine import Value, as_number, domain_error, dot
 from .ops import FLOAT, OPS, Op
 
 __all__ = ["Dual", "jvp", "jacobian", "hessian", "hvp"]
@@ -65,7 +65,7 @@ class Dual:
         if check is not None:
             msg = check(*xs)
             if msg:
-                raise _domain(op.name, msg)
+                raise domain_error(op.name, msg)
         z = op.fwd(*xs)
         prim = tuple(p for p, _ in parts)
         local = op.locals(FLOAT, z, prim, param)
@@ -113,7 +113,7 @@ class Dual:
     def __pow__(self, o: Any) -> Dual:
         if o.__class__ is Dual:
             return Dual.__autograd_apply__(OPS["pow"], (self, o))
-        return Dual.__autograd_apply__(OPS["**"], (self,), _as_float(o, "**"))
+        return Dual.__autograd_apply__(OPS["**"], (self,), as_number(o, "**"))
 
     def __rpow__(self, o: Any) -> Dual:
         return Dual.__autograd_apply__(OPS["pow"], (o, self))
@@ -141,11 +141,11 @@ class Dual:
         return self.primal >= _parts(o)[0]
 
     def leaky_relu(self, slope: float = 0.01) -> Dual:
-        return Dual.__autograd_apply__(OPS["leaky_relu"], (self,), _as_float(slope, "leaky_relu(slope=)"))
+        return Dual.__autograd_apply__(OPS["leaky_relu"], (self,), as_number(slope, "leaky_relu(slope=)"))
 
     def clamp(self, lo: float | None = None, hi: float | None = None) -> Dual:
-        a = -math.inf if lo is None else _as_float(lo, "clamp(lo=)")
-        b = math.inf if hi is None else _as_float(hi, "clamp(hi=)")
+        a = -math.inf if lo is None else as_number(lo, "clamp(lo=)")
+        b = math.inf if hi is None else as_number(hi, "clamp(hi=)")
         return Dual.__autograd_apply__(OPS["clamp"], (self,), (a, b))
 
 
@@ -166,7 +166,7 @@ for _name, _op in OPS.items():
 def _numbers(xs: Sequence[Any], what: str) -> list[float]:
     if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
         raise TypeError(f"{what} must be a sequence of numbers, got {type(xs).__name__}")
-    return [_as_float(x, f"{what}[{i}]") for i, x in enumerate(xs)]
+    return [as_number(x, f"{what}[{i}]") for i, x in enumerate(xs)]
 
 
 def _outputs(out: Any, what: str) -> tuple[list[Any], bool]:
