@@ -2,7 +2,14 @@
 
 ``to_torch(model)`` builds a ``torch.nn.Sequential`` of ``Linear`` layers and activation
 modules computing the same function with the same weights (float64 by default, so outputs and
-gradients agree to rounding). Neuron j of a layer becomes row j of ``Linear.weight`` and entry j
+gradients agree to rounding). For the layers of `nn.transformer` it builds the equivalent torch
+module with the same parameter names (``layers.0.attn.wq.weight`` holds our
+``layers.0.attn.wq.weight.<i>.<j>``): ``torch.nn.Linear``, ``Embedding``, ``RMSNorm``,
+``LayerNorm``, and small torch modules for attention, the MLP, a block and the GPT that take a
+whole sequence at once (a ``(T, dim)`` tensor, or the ``(T,)`` token ids for the GPT) with a
+causal mask, which is what the KV cache computes one position at a time.
+
+Neuron j of a layer becomes row j of ``Linear.weight`` and entry j
 of ``Linear.bias``. ``from_torch(seq)`` goes back, for a Sequential of Linear layers, each
 followed by at most one supported activation.
 
@@ -16,8 +23,22 @@ from __future__ import annotations
 from typing import Any
 
 from .modules import MLP, Layer, Module, Neuron
+from .transformer import (
+    GPT,
+    CausalSelfAttention,
+    Embedding,
+    FeedForward,
+    LayerNorm,
+    Linear,
+    RMSNorm,
+    TransformerBlock,
+)
 
 __all__ = ["to_torch", "from_torch"]
+
+_TRANSFORMER = (
+    Linear, Embedding, RMSNorm, LayerNorm, CausalSelfAttention, FeedForward, TransformerBlock, GPT
+)
 
 
 def _import_torch() -> Any:
@@ -37,7 +58,11 @@ def _layers(model: Module) -> list[list[Neuron]]:
         return [list(model.neurons)]
     if isinstance(model, Neuron):
         return [[model]]
-    raise TypeError(f"to_torch converts an MLP, Layer or Neuron, got {type(model).__name__}")
+    raise TypeError(
+        f"to_torch converts an MLP, Layer or Neuron, or an nn.transformer module (Linear, "
+        f"Embedding, RMSNorm, LayerNorm, CausalSelfAttention, FeedForward, TransformerBlock, GPT), "
+        f"got {type(model).__name__}"
+    )
 
 
 def _torch_activation(torch: Any, act: str, slope: float) -> Any:
@@ -60,9 +85,12 @@ def _torch_activation(torch: Any, act: str, slope: float) -> Any:
 
 
 def to_torch(model: Module, dtype: Any = None) -> Any:
-    """An equivalent ``torch.nn.Sequential`` (a copy: training one does not change the other)."""
+    """An equivalent ``torch.nn.Sequential`` (a copy: training one does not change the other);
+    for an `nn.transformer` module, the equivalent torch module (see the module docstring)."""
     torch = _import_torch()
     dtype = torch.float64 if dtype is None else dtype
+    if isinstance(model, _TRANSFORMER):
+        return _transformer_to_torch(torch, model, dtype)
     mods: list[Any] = []
     for i, neurons in enumerate(_layers(model)):
         nin = len(neurons[0].w)
@@ -81,6 +109,122 @@ def to_torch(model: Module, dtype: Any = None) -> Any:
         if act != "linear":
             mods.append(_torch_activation(torch, act, slope))
     return torch.nn.Sequential(*mods)
+
+
+_CLASSES: dict[str, Any] = {}
+
+
+def _torch_classes(torch: Any) -> dict[str, Any]:
+    """torch modules for attention, the MLP, a block and the GPT (made once, when first needed)."""
+    if _CLASSES:
+        return _CLASSES
+    tnn = torch.nn
+
+    class CausalSelfAttention(tnn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, dim: int, heads: int, bias: bool, dtype: Any) -> None:
+            super().__init__()
+            self.heads = heads
+            self.wq = tnn.Linear(dim, dim, bias=bias, dtype=dtype)
+            self.wk = tnn.Linear(dim, dim, bias=bias, dtype=dtype)
+            self.wv = tnn.Linear(dim, dim, bias=bias, dtype=dtype)
+            self.wo = tnn.Linear(dim, dim, bias=bias, dtype=dtype)
+
+        def forward(self, x: Any) -> Any:  # x: (T, dim)
+            t, dim = x.shape
+            hd = dim // self.heads
+            q = self.wq(x).view(t, self.heads, hd).transpose(0, 1)  # (heads, T, hd)
+            k = self.wk(x).view(t, self.heads, hd).transpose(0, 1)
+            v = self.wv(x).view(t, self.heads, hd).transpose(0, 1)
+            att = q @ k.transpose(1, 2) / hd**0.5
+            future = torch.triu(torch.ones(t, t, dtype=torch.bool), diagonal=1)
+            att = att.masked_fill(future, float("-inf")).softmax(dim=-1)
+            return self.wo((att @ v).transpose(0, 1).reshape(t, dim))
+
+    class FeedForward(tnn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, dim: int, hidden: int, act: Any, bias: bool, dtype: Any) -> None:
+            super().__init__()
+            self.fc1 = tnn.Linear(dim, hidden, bias=bias, dtype=dtype)
+            self.act = act
+            self.fc2 = tnn.Linear(hidden, dim, bias=bias, dtype=dtype)
+
+        def forward(self, x: Any) -> Any:
+            return self.fc2(self.act(self.fc1(x)))
+
+    class TransformerBlock(tnn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, norm1: Any, attn: Any, norm2: Any, mlp: Any) -> None:
+            super().__init__()
+            self.norm1, self.attn, self.norm2, self.mlp = norm1, attn, norm2, mlp
+
+        def forward(self, x: Any) -> Any:
+            x = x + self.attn(self.norm1(x))
+            return x + self.mlp(self.norm2(x))
+
+    class GPT(tnn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, wte: Any, wpe: Any, norm: Any, layers: list[Any], lm_head: Any) -> None:
+            super().__init__()
+            self.wte, self.wpe, self.norm = wte, wpe, norm
+            self.layers = tnn.ModuleList(layers)
+            self.lm_head = lm_head
+
+        def forward(self, tokens: Any) -> Any:  # tokens: (T,) int64 -> logits (T, vocab)
+            x = self.norm(self.wte(tokens) + self.wpe(torch.arange(tokens.shape[0])))
+            for layer in self.layers:
+                x = layer(x)
+            return self.lm_head(x)
+
+    _CLASSES.update(CausalSelfAttention=CausalSelfAttention, FeedForward=FeedForward,
+                    TransformerBlock=TransformerBlock, GPT=GPT)
+    return _CLASSES
+
+
+def _build_torch(torch: Any, m: Module, dtype: Any) -> Any:
+    tnn = torch.nn
+    cls = _torch_classes(torch)
+    if isinstance(m, Linear):
+        return tnn.Linear(m.nin, m.nout, bias=m._has_bias, dtype=dtype)
+    if isinstance(m, Embedding):
+        return tnn.Embedding(m.num, m.dim, dtype=dtype)
+    if isinstance(m, RMSNorm):
+        return tnn.RMSNorm(m.dim, eps=m._eps, elementwise_affine=m._affine, dtype=dtype)
+    if isinstance(m, LayerNorm):
+        return tnn.LayerNorm(m.dim, eps=m._eps, elementwise_affine=m._affine, bias=m._affine, dtype=dtype)
+    if isinstance(m, CausalSelfAttention):
+        return cls["CausalSelfAttention"](m.dim, m.heads, m.wq._has_bias, dtype)
+    if isinstance(m, FeedForward):
+        act = tnn.Identity() if m.activation == "linear" else _torch_activation(torch, m.activation, 0.01)
+        return cls["FeedForward"](m.fc1.nin, m.fc1.nout, act, m.fc1._has_bias, dtype)
+    if isinstance(m, TransformerBlock):
+        parts = (m.norm1, m.attn, m.norm2, m.mlp)
+        return cls["TransformerBlock"](*(_build_torch(torch, s, dtype) for s in parts))
+    if isinstance(m, GPT):
+        return cls["GPT"](
+            _build_torch(torch, m.wte, dtype),
+            _build_torch(torch, m.wpe, dtype),
+            _build_torch(torch, m.norm, dtype),
+            [_build_torch(torch, b, dtype) for b in m.layers],
+            _build_torch(torch, m.lm_head, dtype),
+        )
+    raise TypeError(f"to_torch cannot convert {type(m).__name__}")
+
+
+def _transformer_to_torch(torch: Any, model: Module, dtype: Any) -> Any:
+    """The torch module for `model`, its parameters copied by name."""
+    net = _build_torch(torch, model, dtype)
+    state = model.state_dict()
+    used = 0
+    with torch.no_grad():
+        for name, tensor in net.named_parameters():
+            values: list[Any]
+            if tensor.dim() == 2:
+                rows, cols = tensor.shape
+                values = [[state[f"{name}.{i}.{j}"] for j in range(cols)] for i in range(rows)]
+            else:
+                values = [state[f"{name}.{i}"] for i in range(tensor.shape[0])]
+            tensor.copy_(torch.tensor(values, dtype=dtype))
+            used += tensor.numel()
+    if used != len(state):  # every parameter has found its place
+        raise AssertionError(f"to_torch: copied {used} of {len(state)} parameters")
+    return net
 
 
 def _activation_of(torch: Any, mod: Any) -> tuple[str, float]:
