@@ -166,7 +166,7 @@ class Scope(str):
     name: str
     kind: str | None
     parent: Scope | None
-    _under: dict[int, tuple[Scope, Scope]]
+    _under: tuple[Scope, Scope] | None  # the last (outer, self nested in outer)
 
     def __new__(cls, name: str, kind: str | None = None, parent: Scope | None = None) -> Scope:
         if not isinstance(name, str) or not name:
@@ -177,7 +177,7 @@ class Scope(str):
             raise TypeError(f"a scope's parent must be a Scope or None, got {type(parent).__name__}")
         self = super().__new__(cls, name if parent is None else f"{parent}.{name}")
         self.name, self.kind, self.parent = name, kind, parent
-        self._under = {}
+        self._under = None
         return self
 
     @property
@@ -195,12 +195,12 @@ class Scope(str):
 
     def nested_in(self, outer: Scope) -> Scope:
         """This scope (and its ancestors) placed inside `outer`."""
-        hit = self._under.get(id(outer))
+        hit = self._under  # one entry: a forward pass tags many nodes inside one outer scope
         if hit is not None and hit[0] is outer:
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1]
         parent = outer if self.parent is None else self.parent.nested_in(outer)
         s = Scope(self.name, self.kind, parent)
-        self._under[id(outer)] = (outer, s)
+        self._under = (outer, s)
         return s
 
     def tag(self, *nodes: Value) -> None:

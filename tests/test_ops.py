@@ -430,3 +430,25 @@ def test_the_readme_op_table_is_the_one_printed_from_the_rules() -> None:
     start = readme.index("<!-- ops-table:start -->\n") + len("<!-- ops-table:start -->\n")
     end = readme.index("<!-- ops-table:end -->")
     assert readme[start:end] == op_table_markdown()
+
+
+def test_tagging_inside_fresh_outer_scopes_keeps_no_memory() -> None:
+    import tracemalloc
+
+    inner = autograd.Scope("neurons.0", "neuron", autograd.Scope("layers.0", "layer"))
+
+    def step() -> None:
+        with autograd.name_scope("run"):
+            v = Value(1.0) * 2.0
+        inner.tag(v)
+
+    step()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(2000):
+            step()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 20_000  # a cache per outer scope would keep ~2000 nested scopes
