@@ -1,0 +1,795 @@
+"""Programs: a graph written out as its adjoint program, one Python function of floats.
+
+Reverse accumulation is a program that runs backward: for every forward statement
+``z = f(x, y)`` it executes ``x_bar += z_bar * df/dx`` and ``y_bar += z_bar * df/dy``, in reverse
+order. `compile(output)` writes that program for the graph of `output` as Python source (the
+forward statements, then the adjoint statements, one operation a line, each adjoint block headed
+by a comment naming the forward statement it differentiates) and compiles it with
+`autograd.codegen.run_source`. Every local derivative is printed from the op table's rule
+(`autograd.ops`), so the program computes exactly what ``output.backward()`` computes: the same
+floating-point operations in the same order, bit for bit.
+
+``program.run()`` recomputes every node from the leaves' current ``.data``, then adds
+d output / d leaf to each leaf's ``.grad`` and returns the output's new value. The program keeps
+references to the leaves only (parameters, inputs, constants), never to the inner nodes, so the
+graph it was compiled from can be dropped.
+
+`compile` replays the graph *as it was built*: it cannot see the Python that built it. A graph
+built by code that branched on a value (``if x.data > 0: ...``) is replayed along the branch
+taken when it was built. `trace(fn, *args)` runs a function of Values and watches for such
+branches: each comparison of a Value's number becomes a guard that the program checks on every
+call (a failed guard traces again), and reading ``.data`` of a computed node is refused, with
+the line of `fn` that did it.
+
+n-ary nodes (``sum``, ``dot``) read and write whole lists: a vector of operands is built once
+and each ``dot`` becomes one ``sum(map(mul, ws, xs))``, its adjoint one slice update computed
+by ``map`` (C speed), so a layer's program is a few lines however wide the layer is.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import keyword
+import math
+import operator
+import re
+import sys
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from typing import Any
+
+from .backprop import toposort
+from .codegen import comment, float_functions, run_source
+from .engine import Value
+from .ops import OPS, Op
+from .symbolic import Expr, rule_exprs, source, source_factor
+
+__all__ = ["compile", "trace", "Program", "ProgramError", "MAX_NODES"]
+
+#: the largest graph `compile` accepts (about 20 s of compiling at W1's rate; larger graphs are
+#: refused with a message instead of exhausting time and memory)
+MAX_NODES = 250_000
+
+_INLINE_FWD = {"+": "+", "-": "-", "*": "*", "/": "/"}
+# a dot or sum with fewer groups than this is written element by element (no list overhead)
+_SLICE_MIN = 2
+# the batched form sums up to this many terms per node column by column (one gather a column)
+_ZIP_MAX = 256
+_NAME_OK = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}\Z")
+_RESERVED_NAME = re.compile(r"(v\d+|vec\d+|.*_bar)\Z")
+
+
+def _call(f: Callable[[Any], Any], x: Any) -> Any:
+    return f(x)
+
+
+class ProgramError(ValueError):
+    """A graph or a traced function that cannot be written as a program (with the reason)."""
+
+
+_getdata = operator.attrgetter("data")
+_getgrad = operator.attrgetter("grad")
+
+
+def _env_names() -> set[str]:
+    return set(float_functions()) | {"sum", "map", "mul", "add", "repeat", "abs", "list", "zip"}
+
+
+class _Names:
+    """Readable, unique Python names: a node's label if it is a plain identifier, else v<k>."""
+
+    def __init__(self) -> None:
+        self.taken = _env_names() | set(keyword.kwlist) | set(dir(builtins))
+
+    def pick(self, label: str, k: int) -> str:
+        if (
+            label
+            and _NAME_OK.match(label)
+            and not _RESERVED_NAME.match(label)
+            and label not in self.taken
+        ):
+            self.taken.add(label)
+            return label
+        name = f"v{k}"
+        self.taken.add(name)
+        return name
+
+
+class _Vec:
+    """A tuple of operand nodes read by n-ary nodes: its value list, and maybe its adjoints."""
+
+    __slots__ = ("idx", "j", "uses", "home", "leaves", "built", "started")
+
+    def __init__(self, idx: tuple[int, ...], j: int) -> None:
+        self.idx = idx
+        self.j = j
+        self.uses = 0
+        self.home = False  # the adjoints of its members live in the list vec<j>_bar
+        self.leaves = False
+        self.built = False
+        self.started = False
+
+
+def _num(x: float) -> str:
+    if math.isnan(x):
+        return "NAN"
+    if math.isinf(x):
+        return "INF" if x > 0 else "(-INF)"
+    return repr(float(x)) if x >= 0 or (x == 0 and math.copysign(1.0, x) > 0) else f"({float(x)!r})"
+
+
+def _param_src(p: Any) -> str:
+    if isinstance(p, tuple):
+        return "(" + ", ".join(_num(float(x)) for x in p) + ("," if len(p) == 1 else "") + ")"
+    return _num(float(p))
+
+
+def _is_const(e: Expr, x: float) -> bool:
+    return e.kind == "const" and e.args[0] == x and math.copysign(1.0, e.args[0]) == math.copysign(1.0, x)
+
+
+def _checked(op: Op) -> Callable[..., float]:
+    """The op's forward, raising (as the eager op does) when the inputs are outside its domain."""
+    fwd, check, name = op.fwd, op.check, op.name
+    assert check is not None
+
+    def f(*args: Any) -> float:
+        msg = check(*args)
+        if msg:
+            zero = msg.startswith(("division by zero", "0.0 to a negative"))
+            raise (ZeroDivisionError if zero else ValueError)(f"{name}: {msg} (in a compiled program)")
+        return fwd(*args)
+
+    f.__name__ = op.pyname
+    return f
+
+
+class Program:
+    """A graph compiled to Python: ``run()`` recomputes it from its leaves and backpropagates.
+
+    Attributes: ``source`` (the program's Python text), ``leaves`` (the leaf Values it reads and
+    whose ``.grad`` it updates), ``n_nodes``.
+    """
+
+    def __init__(self, source: str, fn: Callable[[], float], leaves: tuple[Value, ...], n_nodes: int) -> None:
+        self.source = source
+        self._fn = fn
+        self.leaves = leaves
+        self.n_nodes = n_nodes
+        self._inputs: list[Value] | None = None  # set by trace()
+        self._retrace: Callable[..., Program] | None = None
+
+    def run(self) -> float:
+        """Recompute the graph from the leaves' current ``.data``, add d output / d leaf to each
+        leaf's ``.grad`` (as ``output.backward()`` would) and return the output's value."""
+        return self._fn()
+
+    def __repr__(self) -> str:
+        return f"<autograd.Program of {self.n_nodes} nodes, {len(self.leaves)} leaves>"
+
+    # -- traced programs: functions of numbers -----------------------------------------------
+
+    def __call__(self, *args: Any) -> float:
+        """The value of the traced function at `args` (numbers, or nested lists of numbers)."""
+        return self.value_and_grad(*args)[0]
+
+    def value_and_grad(self, *args: Any) -> tuple[float, Any]:
+        """The value of the traced function and its gradient with respect to every argument
+        (shaped like the arguments)."""
+        if self._inputs is None or self._retrace is None:
+            raise TypeError("value_and_grad: this program was made by compile(), not trace(); use run()")
+        from . import _trace
+
+        return _trace.call(self, args)
+
+
+#: graphs with more inner nodes than this are written in the batched form (see `compile`)
+READABLE_MAX = 2_000
+
+
+def compile(output: Value, *, batched: bool | None = None) -> Program:  # noqa: A001
+    """Freeze the graph of `output` into a `Program` (see the module docstring).
+
+    The graph is replayed as it was built: Python code that built it is not seen, so a graph
+    built by code that branched on a value is replayed along the branch taken then (use
+    `trace` for functions with such branches).
+    """
+    if output.__class__ is not Value:
+        raise TypeError(f"compile: expected a Value, got {type(output).__name__}")
+    order = toposort(output)
+    if len(order) > MAX_NODES:
+        raise ProgramError(
+            f"compile: the graph has {len(order):,} nodes; programs support graphs of at most "
+            f"{MAX_NODES:,} nodes (compiling takes about 1 s per 40,000 nodes). Use "
+            "output.backward() for larger graphs, or compile a smaller piece (for example one "
+            "training example or one batch)"
+        )
+    if batched is None:
+        batched = sum(1 for v in order if v._op) > READABLE_MAX
+    if batched and order[-1]._op:
+        return _Batched(order).program()
+    return _Writer(order).program()
+
+
+class _Writer:
+    def __init__(self, order: list[Value]) -> None:
+        self.order = order
+        n = len(order)
+        self.index = index = {v: k for k, v in enumerate(order)}
+        names = _Names()
+        self.name = [names.pick(v._label, k) for k, v in enumerate(order)]
+        self.ops = [v._op for v in order]
+        self.parents: list[tuple[int, ...]] = [tuple(index[p] for p in v._prev) for v in order]
+        # vectors: operand tuples of n-ary nodes, interned
+        self.vecs: dict[tuple[int, ...], _Vec] = {}
+        self.node_vecs: dict[int, tuple[_Vec, ...]] = {}
+        for k, v in enumerate(order):
+            op = v._op
+            if op in ("sum", "dot"):
+                ps = self.parents[k]
+                groups = (ps,) if op == "sum" else (ps[: len(ps) // 2], ps[len(ps) // 2 :])
+                if len(groups[0]) < _SLICE_MIN:
+                    continue
+                vs = []
+                for g in groups:
+                    vec = self.vecs.get(g)
+                    if vec is None:
+                        vec = self.vecs[g] = _Vec(g, len(self.vecs))
+                    vec.uses += 1
+                    vs.append(vec)
+                self.node_vecs[k] = tuple(vs)
+        # homes: the adjoint of each node lives in a local (name_bar) or in a slot of a vector
+        self.home: dict[int, tuple[_Vec, int]] = {}
+        for vec in sorted(self.vecs.values(), key=lambda q: -q.uses * len(q.idx)):
+            kinds = {self.ops[i] == "" for i in vec.idx}
+            if len(kinds) != 1 or len(set(vec.idx)) != len(vec.idx):
+                continue
+            if any(i in self.home for i in vec.idx):
+                continue
+            vec.home = True
+            vec.leaves = kinds == {True}
+            for pos, i in enumerate(vec.idx):
+                self.home[i] = (vec, pos)
+        self.started = [False] * n  # inner local adjoint has had its first contribution
+        # compact (large graphs): an adjoint whose only contribution so far is a copy of another
+        # adjoint is that adjoint's name (no line); the first further contribution makes it a local
+        self.compact = sum(1 for o in self.ops if o) > READABLE_MAX
+        self.alias: dict[int, str] = {}
+        self.templates: dict[tuple[str, str, int], list[tuple[str, str]]] = {}
+        self.fwd_text: list[str] = [""] * n
+
+    # -- pieces of source ---------------------------------------------------------------------
+
+    def bar(self, i: int) -> str:
+        a = self.alias.get(i)
+        if a is not None:
+            return a
+        h = self.home.get(i)
+        if h is None:
+            return f"{self.name[i]}_bar"
+        return f"vec{h[0].j}_bar[{h[1]}]"
+
+    def vec_value(self, vec: _Vec, out: list[str], ind: str) -> str:
+        if not vec.built:
+            vec.built = True
+            out.append(f"{ind}vec{vec.j} = [{', '.join(self.name[i] for i in vec.idx)}]")
+        return f"vec{vec.j}"
+
+    def add_to(self, i: int, contrib: str, sign: str, out: list[str], ind: str) -> None:
+        """``adjoint(i) += contrib`` (sign '+') or ``-= contrib`` (sign '-'), exactly as the
+        kernel: an inner node's adjoint starts at 0.0, so the first contribution is 0.0 + c."""
+        h = self.home.get(i)
+        if h is not None:
+            vec = h[0]
+            if not vec.leaves and not vec.started:
+                vec.started = True
+                out.append(f"{ind}vec{vec.j}_bar = [0.0] * {len(vec.idx)}")
+            out.append(f"{ind}{self.bar(i)} {sign}= {contrib}")
+            return
+        a = self.alias.pop(i, None)
+        if a is not None:  # 0.0 + g + c == g + c: g, an inner adjoint, is never -0.0
+            out.append(f"{ind}{self.bar(i)} = {a} {sign} {contrib}")
+            return
+        if self.ops[i] == "" or self.started[i]:
+            out.append(f"{ind}{self.bar(i)} {sign}= {contrib}")
+            return
+        self.started[i] = True
+        if self.compact and sign == "+" and contrib.endswith("_bar") and contrib.isidentifier():
+            self.alias[i] = contrib
+        elif sign == "+" and contrib.endswith("_bar") and contrib.isidentifier():
+            # an inner adjoint is never -0.0 (it starts as 0.0 + c), so 0.0 + g == g exactly
+            out.append(f"{ind}{self.bar(i)} = {contrib}")
+        elif sign == "+" and contrib == "1.0":
+            out.append(f"{ind}{self.bar(i)} = 1.0")
+        else:
+            out.append(f"{ind}{self.bar(i)} = 0.0 {sign} {contrib}")
+
+    def start_vec(self, vec: _Vec, out: list[str], ind: str) -> None:
+        if not vec.leaves and not vec.started:
+            vec.started = True
+            out.append(f"{ind}vec{vec.j}_bar = [0.0] * {len(vec.idx)}")
+
+    # -- the program -----------------------------------------------------------------------------
+
+    def forward_line(self, k: int, out: list[str], ind: str) -> None:
+        v = self.order[k]
+        op = v._op
+        nm = self.name
+        ps = self.parents[k]
+        if op in _INLINE_FWD:
+            rhs = f"{nm[ps[0]]} {_INLINE_FWD[op]} {nm[ps[1]]}"
+        elif op == "neg":
+            rhs = f"-{nm[ps[0]]}"
+        elif op == "sum":
+            vs = self.node_vecs.get(k)
+            if vs is not None:
+                rhs = f"sum({self.vec_value(vs[0], out, ind)})"
+            else:
+                rhs = f"sum(({', '.join(nm[p] for p in ps)},))"
+        elif op == "dot":
+            vs = self.node_vecs.get(k)
+            if vs is not None:
+                rhs = f"sum(map(mul, {self.vec_value(vs[0], out, ind)}, {self.vec_value(vs[1], out, ind)}))"
+            else:
+                h = len(ps) // 2
+                rhs = f"sum(map(mul, ({''.join(nm[p] + ', ' for p in ps[:h])}), ({''.join(nm[p] + ', ' for p in ps[h:])})))"
+        else:
+            o = OPS[op]
+            args = [nm[p] for p in ps]
+            if o.param:
+                args.append(_param_src(v._arg))
+            rhs = f"{o.pyname}({', '.join(args)})"
+        line = f"{nm[k]} = {rhs}"
+        self.fwd_text[k] = line
+        lab = v._label
+        tail = f"  # {comment(lab, 60)}" if lab and lab != nm[k] else ""
+        out.append(f"{ind}{line}{tail}")
+
+    def backward_block(self, k: int, out: list[str], ind: str) -> None:
+        v = self.order[k]
+        op = self.ops[k]
+        o = OPS[op]
+        ps = self.parents[k]
+        nm = self.name
+        out.append(f"{ind}# {self.fwd_text[k]}")
+        g = self.bar(k)
+        vs = self.node_vecs.get(k)
+        if vs is not None:
+            self.nary_slices(k, op, vs, g, out, ind)
+            return
+        if o.nary:
+            k_ = o.arity
+            n = len(ps) // k_
+            groups = [tuple(ps[i + j * n] for j in range(k_)) for i in range(n)]
+            gnames = ("_x",) if k_ == 1 else ("_w", "_x")
+            exprs = rule_exprs(o, gnames, "_z", None)
+            for grp in groups:
+                names = {gn: nm[p] for gn, p in zip(gnames, grp)}
+                names["_z"] = nm[k]
+                for p, e in zip(grp, exprs):
+                    self.contribute(p, e, names, g, out, ind, fold=True)
+            return
+        key = (op, repr(v._arg) if o.param else "", len(ps))
+        tpl = self.templates.get(key)
+        if tpl is None:
+            argn = tuple(f"_x{i}" for i in range(len(ps)))
+            exprs = rule_exprs(o, argn, "_z", v._arg if o.param else None)
+            marks = {a: "{%d}" % i for i, a in enumerate(argn)}
+            marks["_z"] = "{z}"
+            tpl = []
+            for e in exprs:
+                if not o.param and _is_const(e, 1.0):
+                    tpl.append(("+", ""))
+                elif not o.param and _is_const(e, -1.0):
+                    tpl.append(("-", ""))
+                else:
+                    tpl.append(("*", source_factor(e, marks)))
+            self.templates[key] = tpl
+        pnames = [nm[p] for p in ps]
+        for p, (kind, t) in zip(ps, tpl):
+            if kind == "*":
+                self.add_to(p, f"{g} * {t.format(*pnames, z=nm[k])}", "+", out, ind)
+            else:
+                self.add_to(p, g, kind, out, ind)
+
+    def contribute(
+        self, p: int, e: Expr, names: dict[str, str], g: str, out: list[str], ind: str, fold: bool
+    ) -> None:
+        # the kernel folds a local derivative of exactly 1.0 or -1.0 (ops without a parameter)
+        if fold and _is_const(e, 1.0):
+            self.add_to(p, g, "+", out, ind)
+        elif fold and _is_const(e, -1.0):
+            self.add_to(p, g, "-", out, ind)
+        else:
+            self.add_to(p, f"{g} * {source_factor(e, names)}", "+", out, ind)
+
+    def nary_slices(self, k: int, op: str, vs: tuple[_Vec, ...], g: str, out: list[str], ind: str) -> None:
+        """Adjoints of a wide sum or dot: whole-list updates where the operands' adjoints live in
+        one list, element by element (in the kernel's order) otherwise."""
+        nm = self.name
+        if op == "sum":
+            (x,) = vs
+            if x.home:
+                self.start_vec(x, out, ind)
+                out.append(f"{ind}vec{x.j}_bar[:] = map(add, vec{x.j}_bar, repeat({g}, {len(x.idx)}))")
+            else:
+                for p in x.idx:
+                    self.add_to(p, g, "+", out, ind)
+            return
+        w, x = vs
+        # the kernel goes pair by pair (w_i, then x_i); doing all w's, then all x's, adds to each
+        # adjoint in the same order when no node is both some x_i and a later w_j
+        wpos = {p: i for i, p in enumerate(w.idx)}
+        split = w.home and x.home and all(wpos.get(p, -1) <= i for i, p in enumerate(x.idx))
+        if g.isidentifier():
+            gs = g
+        else:
+            out.append(f"{ind}_g = {g}")
+            gs = "_g"
+        if split:
+            self.start_vec(w, out, ind)
+            self.start_vec(x, out, ind)
+            out.append(f"{ind}vec{w.j}_bar[:] = map(add, vec{w.j}_bar, map({gs}.__mul__, vec{x.j}))")
+            out.append(f"{ind}vec{x.j}_bar[:] = map(add, vec{x.j}_bar, map({gs}.__mul__, vec{w.j}))")
+            return
+        for pw, px in zip(w.idx, x.idx):
+            self.add_to(pw, f"{gs} * {nm[px]}", "+", out, ind)
+            self.add_to(px, f"{gs} * {nm[pw]}", "+", out, ind)
+
+    def program(self) -> Program:
+        order, nm = self.order, self.name
+        n = len(order)
+        leaves = [k for k in range(n) if self.ops[k] == ""]
+        # leaves whose adjoints live in a vector come first, vector by vector; then the rest
+        in_vec: list[int] = []
+        seen: set[int] = set()
+        for vec in self.vecs.values():
+            if vec.home and vec.leaves:
+                in_vec.extend(vec.idx)
+                seen.update(vec.idx)
+        scalar = [k for k in leaves if k not in seen]
+        leaf_order = in_vec + scalar
+        pos = {k: i for i, k in enumerate(leaf_order)}
+        root = n - 1
+        head = [
+            "def program():",
+            f'    """The adjoint program of a graph of {n} nodes ({len(leaves)} leaves): forward, then',
+            '    backward in reverse order (x_bar is d output / d x). Generated by autograd.compile."""',
+            "    # leaves: read .data and .grad",
+        ]
+        out = head
+        ind = "    "
+        for s in range(0, len(leaf_order), 8):
+            chunk = leaf_order[s : s + 8]
+            tgt = ", ".join(nm[k] for k in chunk)
+            out.append(f"{ind}{tgt}{',' if len(chunk) == 1 else ''} = map(_data, _L[{s}:{s + len(chunk)}])")
+        for vec in self.vecs.values():
+            if vec.home and vec.leaves:
+                a = pos[vec.idx[0]]
+                out.append(f"{ind}vec{vec.j}_bar = list(map(_grad, _L[{a}:{a + len(vec.idx)}]))")
+        s0 = len(in_vec)
+        for s in range(0, len(scalar), 8):
+            chunk = scalar[s : s + 8]
+            tgt = ", ".join(f"{nm[k]}_bar" for k in chunk)
+            a = s0 + s
+            out.append(f"{ind}{tgt}{',' if len(chunk) == 1 else ''} = map(_grad, _L[{a}:{a + len(chunk)}])")
+        out.append(f"{ind}# forward")
+        inner = [k for k in range(n) if self.ops[k] != ""]
+        for k in inner:
+            self.forward_line(k, out, ind)
+        out.append(f"{ind}# backward: adjoints in reverse order")
+        if self.ops[root] == "":
+            out.append(f"{ind}{nm[root]}_bar += 1.0")
+        else:
+            self.started[root] = True
+            out.append(f"{ind}{nm[root]}_bar = 1.0")
+            for k in reversed(inner):
+                self.backward_block(k, out, ind)
+        out.append(f"{ind}# leaves: store .grad")
+        for vec in self.vecs.values():
+            if vec.home and vec.leaves:
+                a = pos[vec.idx[0]]
+                out.append(f"{ind}for _v, _g in zip(_L[{a}:{a + len(vec.idx)}], vec{vec.j}_bar):")
+                out.append(f"{ind}    _v.grad = _g")
+        for s in range(0, len(scalar), 64):
+            chunk = scalar[s : s + 64]
+            a = s0 + s
+            tup = ", ".join(f"{nm[k]}_bar" for k in chunk)
+            out.append(f"{ind}for _v, _g in zip(_L[{a}:{a + len(chunk)}], ({tup},)):")
+            out.append(f"{ind}    _v.grad = _g")
+        out.append(f"{ind}return {nm[root]}")
+        out.append("")
+        src = "\n".join(out)
+        env = _program_env()
+        leaves_t = tuple(order[k] for k in leaf_order)
+        env["_L"] = leaves_t
+        fn = run_source(src, "program", env)["program"]
+        return Program(src, fn, leaves_t, n)
+
+
+def _program_env() -> dict[str, Any]:
+    env = float_functions()
+    for op in OPS.values():
+        if op.check is not None and op.name not in _INLINE_FWD:
+            env[op.pyname] = _checked(op)
+    env.update(
+        sub_=operator.sub,
+        truediv=operator.truediv,
+        neg=operator.neg,
+        sum=builtins.sum,
+        map=map,
+        mul=operator.mul,
+        add=operator.add,
+        repeat=repeat,
+        zip=zip,
+        list=list,
+        _data=_getdata,
+        _grad=_getgrad,
+        _call=_call,
+    )
+    return env
+
+
+def trace(fn: Callable[..., Any], *example_args: Any) -> Program:
+    """Trace `fn` (a function of Values returning a Value) at `example_args` into a `Program`."""
+    from . import _trace
+
+    return _trace.trace(fn, example_args)
+
+
+_ = (sys, Sequence, source)
+
+
+# ---------------------------------------------------------------------------------------------
+# The batched form, for large graphs: nodes of one level and one op are computed by one line
+# ---------------------------------------------------------------------------------------------
+
+
+def _take(idx: Sequence[int]) -> Callable[[Sequence[float]], tuple[float, ...]]:
+    """A C-speed gather: ``_take(idx)(xs) == tuple(xs[i] for i in idx)``."""
+    if len(idx) == 1:
+        i = idx[0]
+        return lambda xs: (xs[i],)
+    return operator.itemgetter(*idx)
+
+
+class _Batched:
+    """Writes a graph as a few dozen lines: one line per (level, op) of the forward pass, one per
+    (level, op, argument) of contributions in the backward pass, one per (level, count) to add
+    each node's contributions up in the order ``backward()`` adds them (``0.0 + c1 + c2 + ...``).
+
+    Values live in the list V, adjoints in A, contributions in C (all by slot); gathers are
+    ``operator.itemgetter``s, so the per-node work runs at C speed in ``map``.
+    """
+
+    def __init__(self, order: list[Value]) -> None:
+        self.order = order
+        self.env = _program_env()
+        self.env["reduce"] = functools.reduce
+        self.nt = 0
+        self.helpers: list[str] = []
+
+    def table(self, obj: Any) -> str:
+        name = f"_T{self.nt}"
+        self.nt += 1
+        self.env[name] = obj
+        return name
+
+    def take(self, idx: Sequence[int]) -> str:
+        return self.table(_take(idx))
+
+    def program(self) -> Program:
+        order = self.order
+        n = len(order)
+        index = {v: k for k, v in enumerate(order)}
+        ops = [v._op for v in order]
+        parents = [tuple(index[p] for p in v._prev) for v in order]
+        level = [0] * n
+        for k in range(n):
+            if ops[k]:
+                level[k] = 1 + max(level[p] for p in parents[k])
+        leaves = [k for k in range(n) if not ops[k]]
+        vslot = [0] * n
+        for s, k in enumerate(leaves):
+            vslot[k] = s
+        top = max(level)
+        # groups of inner nodes: (level, op, parameter)
+        groups: dict[tuple[int, str, str], list[int]] = {}
+        for k in range(n):
+            if ops[k]:
+                key = repr(order[k]._arg) if ops[k] not in ("sum", "dot") else len(parents[k])
+                groups.setdefault((level[k], ops[k], str(key)), []).append(k)
+        by_level: dict[int, list[tuple[str, list[int]]]] = {}
+        for (lv, op, _), ks in groups.items():
+            by_level.setdefault(lv, []).append((op, ks))
+        out = [
+            "def program():",
+            f'    """A graph of {n} nodes ({len(leaves)} leaves) in {top} levels, batched: each line',
+            "    computes one op for every node of a level. V: values, A: adjoints, C: contributions",
+            '    (slots chosen by autograd.compile; the readable form is for graphs of a few thousand nodes)."""',
+            "    V = list(map(_data, _L))",
+        ]
+        nv = len(leaves)
+        for lv in range(1, top + 1):
+            for op, ks in by_level.get(lv, []):
+                for k in ks:
+                    vslot[k] = nv
+                    nv += 1
+                out.append(f"    V += {self.forward_expr(op, ks, parents, vslot)}  # level {lv}: {len(ks)} x {op}")
+        # edges in the order backward() adds them: consumers in reverse topological order,
+        # arguments in order (a dot's pairs w_i, x_i in turn)
+        inner = [k for k in range(n) if ops[k]]
+        edges_of: list[list[int]] = [[] for _ in range(n)]  # per node: edge ids, in order
+        edge_base = [0] * n
+        ne = 0
+        for k in reversed(inner):
+            ps = parents[k]
+            edge_base[k] = ne
+            if ops[k] == "dot":
+                h = len(ps) // 2
+                seq = [p for i in range(h) for p in (ps[i], ps[h + i])]
+            else:
+                seq = list(ps)
+            for p in seq:
+                edges_of[p].append(ne)
+                ne += 1
+        cslot = [0] * ne
+        aslot = [0] * n
+        out.append("    # backward: each level's adjoints, then their contributions to the level below")
+        out.append("    A = [1.0]")
+        root = n - 1
+        aslot[root] = 0
+        na = 1
+        nc = 0
+        for lv in range(top, 0, -1):
+            # adjoints of this level's nodes: 0.0 + c1 + c2 + ... (the root's is 1.0)
+            if lv != top:
+                by_count: dict[int, list[int]] = {}
+                for _, ks in by_level.get(lv, []):
+                    for k in ks:
+                        by_count.setdefault(len(edges_of[k]), []).append(k)
+                for cnt, ks in sorted(by_count.items()):
+                    for k in ks:
+                        aslot[k] = na
+                        na += 1
+                    e = self.reduce_expr(ks, edges_of, cslot, "repeat(0.0)")
+                    out.append(f"    A += {e}  # level {lv}: {len(ks)} adjoints of {cnt} terms")
+            for op, ks in by_level.get(lv, []):
+                nc = self.backward_group(op, ks, parents, vslot, aslot, edge_base, cslot, nc, out, lv)
+        # leaves: .grad + c1 + c2 + ..., in order
+        out.append("    # leaves: their .grad plus their contributions, in order")
+        by_count = {}
+        for k in leaves:
+            by_count.setdefault(len(edges_of[k]), []).append(k)
+        for cnt, ks in sorted(by_count.items()):
+            objs = self.table(tuple(order[k] for k in ks))
+            e = self.reduce_expr(ks, edges_of, cslot, f"map(_grad, {objs})")
+            out.append(f"    for v, g in zip({objs}, {e}):")
+            out.append("        v.grad = g")
+        out.append(f"    return V[{vslot[root]}]")
+        out.append("")
+        body = "\n".join(self.helpers + out).replace("    A = [1.0]", "    C = []\n    A = [1.0]")
+        leaves_t = tuple(order[k] for k in leaves)
+        self.env["_L"] = leaves_t
+        fn = run_source(body, "program", self.env)["program"]
+        return Program(body, fn, leaves_t, n)
+
+    def reduce_expr(self, ks: list[int], edges_of: list[list[int]], cslot: list[int], start: str) -> str:
+        """start + c_1 + c_2 + ... for each node of ks (all with the same number of terms)."""
+        cnt = len(edges_of[ks[0]])
+        if cnt > _ZIP_MAX:
+            ts = self.table(tuple(_take([cslot[x] for x in edges_of[k]]) for k in ks))
+            return f"map(reduce, repeat(add), map(_call, {ts}, repeat(C)), {start})"
+        if cnt == 1:
+            return f"map(add, {start}, {self.take([cslot[edges_of[k][0]] for k in ks])}(C))"
+        cols = ", ".join(f"{self.take([cslot[edges_of[k][j]] for k in ks])}(C)" for j in range(cnt))
+        return f"map(reduce, repeat(add), zip({cols}), {start})"
+
+    def forward_expr(self, op: str, ks: list[int], parents: list[tuple[int, ...]], vslot: list[int]) -> str:
+        v0 = self.order[ks[0]]
+        o = OPS[op]
+        if op in ("sum", "dot"):
+            # grouped by length: one gather per column, summed row by row (sum's own order)
+            ps0 = parents[ks[0]]
+            h = len(ps0) if op == "sum" else len(ps0) // 2
+            if h > _ZIP_MAX:
+                if op == "sum":
+                    ts = self.table(tuple(_take([vslot[p] for p in parents[k]]) for k in ks))
+                    return f"[sum(t(V)) for t in {ts}]"
+                pairs = []
+                for k in ks:
+                    ps = parents[k]
+                    pairs.append((_take([vslot[p] for p in ps[:h]]), _take([vslot[p] for p in ps[h:]])))
+                ts = self.table(tuple(pairs))
+                return f"[sum(map(mul, w(V), x(V))) for w, x in {ts}]"
+            if op == "sum":
+                cols = [f"{self.take([vslot[parents[k][i]] for k in ks])}(V)" for i in range(h)]
+            else:
+                cols = [
+                    f"map(mul, {self.take([vslot[parents[k][i]] for k in ks])}(V), "
+                    f"{self.take([vslot[parents[k][h + i]] for k in ks])}(V))"
+                    for i in range(h)
+                ]
+            return f"map(sum, zip({', '.join(cols)}))"
+        arity = len(parents[ks[0]])
+        cols = [self.take([vslot[parents[k][j]] for k in ks]) + "(V)" for j in range(arity)]
+        if op in _INLINE_FWD or op == "neg":
+            f = {"+": "add", "-": "sub_", "*": "mul", "/": "truediv", "neg": "neg"}[op]
+        else:
+            f = o.pyname
+        if o.param:
+            cols.append(f"repeat({self.table(v0._arg)})")
+        return f"map({f}, {', '.join(cols)})"
+
+    def backward_group(
+        self, op: str, ks: list[int], parents: list[tuple[int, ...]], vslot: list[int],
+        aslot: list[int], edge_base: list[int], cslot: list[int], nc: int, out: list[str], lv: int,
+    ) -> int:
+        o = OPS[op]
+        v0 = self.order[ks[0]]
+        if op in ("sum", "dot", "+", "*"):
+            # one line: the consumer's adjoint (times the other factor, for * and dot) per edge
+            gi: list[int] = []
+            oth: list[int] = []
+            for k in ks:
+                ps = parents[k]
+                if op == "dot":
+                    h = len(ps) // 2
+                    for i in range(h):
+                        gi += (aslot[k], aslot[k])
+                        oth += (vslot[ps[h + i]], vslot[ps[i]])
+                elif op == "*":
+                    gi += (aslot[k], aslot[k])
+                    oth += (vslot[ps[1]], vslot[ps[0]])
+                else:
+                    gi += [aslot[k]] * len(ps)
+                m = len(ps)
+                for j in range(m):
+                    cslot[edge_base[k] + j] = nc + len(gi) - m + j
+            if op in ("sum", "+"):
+                out.append(f"    C += {self.take(gi)}(A)  # level {lv}: {len(ks)} x {op}, d = 1")
+            else:
+                out.append(f"    C += map(mul, {self.take(gi)}(A), {self.take(oth)}(V))  # level {lv}: {len(ks)} x {op}")
+            return nc + len(gi)
+        arity = len(parents[ks[0]])
+        argn = tuple(f"x{i}" for i in range(arity))
+        exprs = rule_exprs(o, argn, "z", v0._arg if o.param else None)
+        ga = self.take([aslot[k] for k in ks]) + "(A)"
+        for j, e in enumerate(exprs):
+            for i, k in enumerate(ks):
+                cslot[edge_base[k] + j] = nc + i
+            fold = not o.param
+            if fold and _is_const(e, 1.0):
+                out.append(f"    C += {ga}  # level {lv}: {len(ks)} x {op}, argument {j}: d = 1")
+            elif fold and _is_const(e, -1.0):
+                out.append(f"    C += map(neg, {ga})  # level {lv}: {len(ks)} x {op}, argument {j}: d = -1")
+            else:
+                used: dict[str, int] = {}
+                _uses(e, used)
+                params = [a for a in (*argn, "z") if a in used]
+                fname = f"_d{self.nt}"
+                self.nt += 1
+                fsrc = f"def {fname}(g, {', '.join(params)}):\n    return g * {source_factor(e)}\n" if params else (
+                    f"def {fname}(g):\n    return g * {source_factor(e)}\n"
+                )
+                self.helpers.append(f"# {o.name}: d z / d x{j}\n" + fsrc)
+                cols = [ga]
+                for a in params:
+                    if a == "z":
+                        cols.append(self.take([vslot[k] for k in ks]) + "(V)")
+                    else:
+                        jj = int(a[1:])
+                        cols.append(self.take([vslot[parents[k][jj]] for k in ks]) + "(V)")
+                out.append(f"    C += map({fname}, {', '.join(cols)})  # level {lv}: {len(ks)} x {op}, argument {j}: {source(e)}")
+            nc += len(ks)
+        return nc
+
+
+def _uses(e: Expr, counts: dict[str, int]) -> None:
+    if e.kind == "var":
+        counts[e.args[0]] = counts.get(e.args[0], 0) + 1
+    else:
+        for a in e.args:
+            if isinstance(a, Expr):
+                _uses(a, counts)
