@@ -226,8 +226,13 @@ def plot(r: Result, out: Path, plt: Any) -> None:
     ax.plot([], [], "o", color="grey", label="open: failure", mfc="white", mew=2)
     ax.set_xticks(sorted({e.seed for e in r.encoder}))
     ax.set_xlabel("seed")
-    ax.set_ylabel("final training loss (binary cross-entropy)")
-    ax.set_title("8-3-8 encoder: who finds a binary code")
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel("loss of the last training step")
+    ax.set_title(f"8-3-8 encoder, {r.encoder_steps} Adam steps: success (filled) per seed")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     save(fig, out / "encoder.png", plt)
