@@ -70,7 +70,10 @@ def _picture(source: str, fallback_text: str) -> Any:
         from ._digraph import make_picture
     except ImportError as exc:
         if exc.name == "graphviz" or (exc.name or "").startswith("graphviz."):
-            raise ImportError(_NEED_GRAPHVIZ, name="graphviz") from exc
+            # keep the README's promise: the tape and a hint, not a traceback
+            from ._text import TextPicture
+
+            return TextPicture(source, fallback_text, _NEED_GRAPHVIZ)
         raise
     return make_picture(source, fallback_text)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from typing import Any
 
 import graphviz  # type: ignore[import-untyped]
+
+from ._text import text_bundle
 
 __all__ = ["Picture", "make_picture"]
 
@@ -35,10 +36,7 @@ class Picture(graphviz.Digraph):  # type: ignore[misc]
         except Exception as exc:  # a notebook shows text, never a traceback
             text = self.fallback_text or self.source
             text = f"{text}\n(no picture: {exc})"
-            bundle = {
-                "text/plain": text,
-                "text/html": f"<pre style='font-size:12px'>{html.escape(text)}</pre>",
-            }
+            bundle = text_bundle(text)  # monospaced: the tape is aligned in columns
         if include is not None:
             inc = set(include)
             bundle = {k: v for k, v in bundle.items() if k in inc}

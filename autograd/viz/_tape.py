@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..backprop import toposort
 from ..engine import Value
 from ._model import DEFAULT_MAX_NODES, _num, fixed4, reverse_steps
+from ._text import TapeText
 
 __all__ = ["tape", "node_expr"]
 
@@ -86,4 +87,4 @@ def tape(
         if notes:
             line += "   # " + " ".join(notes)
         out.append(line.rstrip())
-    return "\n".join(out) + "\n"
+    return TapeText("\n".join(out) + "\n")  # a str that a notebook shows as monospaced text
