@@ -256,7 +256,9 @@ W6_STEPS = 1000  # the length of the learning-rate schedule, as in microgpt
 
 
 class MicroValue:
-    """A scalar node the way microgpt's engine makes one: children and local gradients stored."""
+    """A scalar node the way microgpt's engine makes one: children and local gradients stored at
+    construction (as microgpt writes them: int 1s and 0s where it has them, exp's value computed
+    twice), backward through a recursive topological sort."""
 
     __slots__ = ("data", "grad", "_children", "_local_grads")
 
@@ -264,13 +266,13 @@ class MicroValue:
         self, data: float, children: tuple[Any, ...] = (), local_grads: tuple[Any, ...] = ()
     ) -> None:
         self.data = data
-        self.grad = 0.0
+        self.grad: Any = 0
         self._children = children
         self._local_grads = local_grads
 
     def __add__(self, other: Any) -> MicroValue:
         other = other if isinstance(other, MicroValue) else MicroValue(other)
-        return MicroValue(self.data + other.data, (self, other), (1.0, 1.0))
+        return MicroValue(self.data + other.data, (self, other), (1, 1))
 
     def __mul__(self, other: Any) -> MicroValue:
         other = other if isinstance(other, MicroValue) else MicroValue(other)
@@ -283,14 +285,13 @@ class MicroValue:
         return MicroValue(math.log(self.data), (self,), (1.0 / self.data,))
 
     def exp(self) -> MicroValue:
-        e = math.exp(self.data)
-        return MicroValue(e, (self,), (e,))
+        return MicroValue(math.exp(self.data), (self,), (math.exp(self.data),))
 
     def relu(self) -> MicroValue:
-        return MicroValue(max(0.0, self.data), (self,), (float(self.data > 0),))
+        return MicroValue(max(0, self.data), (self,), (float(self.data > 0),))
 
     def __neg__(self) -> MicroValue:
-        return self * -1.0
+        return self * -1
 
     def __radd__(self, other: Any) -> MicroValue:
         return self + other
@@ -322,7 +323,7 @@ class MicroValue:
                 topo.append(v)
 
         build(self)
-        self.grad = 1.0
+        self.grad = 1
         for v in reversed(topo):
             for child, local in zip(v._children, v._local_grads):
                 child.grad += local * v.grad
@@ -427,7 +428,7 @@ class MicroTrainer:
             m_hat = self.m[i] / (1 - beta1 ** (k + 1))
             v_hat = self.v[i] / (1 - beta2 ** (k + 1))
             p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
-            p.grad = 0.0
+            p.grad = 0
         self.step_count += 1
         return float(loss.data)
 

@@ -41,7 +41,7 @@ import random
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from autograd import Value, dot, no_grad
+from autograd import Scope, Value, dot, no_grad
 from autograd import sum as vsum
 
 from .init import Initializer, RandomSource, get_initializer, make_rng
@@ -63,18 +63,16 @@ __all__ = [
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _tag(nodes: Iterable[Value], scope: str | None) -> None:
-    """Put the module name `scope` on nodes the module just made (nested under an enclosing
-    `autograd.name_scope`, as `nn.Neuron` does). The one place that writes node scopes here."""
+def _tag(nodes: Iterable[Value], scope: Scope | None) -> None:
+    """Put the module's `scope` on nodes the module just made (nested under an enclosing
+    `autograd.name_scope`, as `Scope.tag` and `nn.Neuron` do). The one place that writes node
+    scopes here."""
     if scope is None:
         return
+    nested = scope.nested_in
     for v in nodes:
         outer = v._scope
-        v._scope = scope if outer is None else f"{outer}.{scope}"  # type: ignore[assignment]
-
-
-def _sub(scope: str | None, name: str) -> str:
-    return name if scope is None else f"{scope}.{name}"
+        v._scope = scope if outer is None else nested(outer)
 
 
 def _bool(x: object, what: str) -> bool:
@@ -134,11 +132,25 @@ def _shifted(zs: list[Value]) -> list[Value]:
 
 
 class _Named(Module):
-    """Shared: a description of the module for error messages."""
+    """Shared: a description of the module for error messages, and named parts of its scope."""
 
     def _who(self) -> str:
         where = f" '{self._path}'" if self._path else ""
         return f"{type(self).__name__}{where}"
+
+    def _part(self, name: str, kind: str) -> Scope:
+        """The scope `name` (of `kind`) inside this module's scope: an attention head
+        (``layers.0.attn.heads.2``, kind "head"), the GPT's ``embed`` and ``loss``. Made once
+        for each name the module has (a module renamed inside another gets new ones)."""
+        base = self._scope
+        parts: tuple[Scope | None, dict[str, Scope]] | None = self.__dict__.get("_parts")
+        if parts is None or parts[0] is not base:
+            parts = (base, {})
+            object.__setattr__(self, "_parts", parts)
+        s = parts[1].get(name)
+        if s is None:
+            s = parts[1][name] = Scope(name, kind, base)
+        return s
 
 
 # -- Linear, Embedding, norms --------------------------------------------------------------------
@@ -451,7 +463,6 @@ class CausalSelfAttention(_Named):
         v = self.wv._forward(x)
         hd = self._head_dim
         scale = 1.0 / math.sqrt(hd)
-        base = self._scope
         heads_out: list[Value] = []
         for h in range(self._heads):
             lo = h * hd
@@ -472,7 +483,7 @@ class CausalSelfAttention(_Named):
             made = [sc, *qh, *logits, *es, total, inv, *dots, *out]
             if shifted is not logits:
                 made += shifted
-            _tag(made, _sub(base, f"heads.{h}"))
+            _tag(made, self._part(f"heads.{h}", "head"))
             heads_out += out
         return self.wo._forward(heads_out)
 
@@ -706,7 +717,7 @@ class GPT(_Named):
 
     def _step(self, token: int, pos: int, caches: list[KVCache]) -> list[Value]:
         x = [t + p for t, p in zip(self.wte.weight[token], self.wpe.weight[pos])]
-        _tag(x, _sub(self._scope, "embed"))
+        _tag(x, self._part("embed", "embed"))
         x = self.norm._forward(x)
         for layer, cache in zip(self.layers, caches):
             x = layer._forward(x, cache)
@@ -755,7 +766,7 @@ class GPT(_Named):
         inv_n = Value(1.0 / n)
         out = s * inv_n
         made += (s, inv_n, out)
-        _tag(made, _sub(self._scope, "loss"))
+        _tag(made, self._part("loss", "loss"))
         return out
 
     def sample(

@@ -293,6 +293,13 @@ def test_nodes_carry_the_scope_of_the_module_that_made_them() -> None:
                  "layers.1.mlp.fc2", "lm_head", "loss"):
         assert want in scopes, want
     assert scope_of(loss) == "loss"
+    # scopes are autograd.Scope objects with a kind: a head sits inside its attention module
+    head = next(v for v in autograd.toposort(loss) if scope_of(v) == "layers.1.attn.heads.0")
+    assert head._scope is not None and head._scope.kind == "head"
+    attn = head._scope.find("causalselfattention")
+    assert attn is not None and str(attn) == "layers.1.attn"
+    assert {v._scope.kind for v in autograd.toposort(loss) if v._scope is not None} >= {
+        "embed", "rmsnorm", "linear", "head", "feedforward", "transformerblock", "loss"}
     with autograd.name_scope("outer"):
         inner = small_gpt().loss([6, 1, 6])
     assert scope_of(inner) == "outer.loss"
