@@ -296,7 +296,7 @@ def test_nodes_carry_the_scope_of_the_module_that_made_them() -> None:
     # scopes are autograd.Scope objects with a kind: a head sits inside its attention module
     head = next(v for v in autograd.toposort(loss) if scope_of(v) == "layers.1.attn.heads.0")
     assert head._scope is not None and head._scope.kind == "head"
-    attn = head._scope.find("causalselfattention")
+    attn = head._scope.enclosing("causalselfattention")
     assert attn is not None and str(attn) == "layers.1.attn"
     assert {v._scope.kind for v in autograd.toposort(loss) if v._scope is not None} >= {
         "embed", "rmsnorm", "linear", "head", "feedforward", "transformerblock", "loss"}
