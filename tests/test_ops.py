@@ -452,3 +452,24 @@ def test_tagging_inside_fresh_outer_scopes_keeps_no_memory() -> None:
     finally:
         tracemalloc.stop()
     assert grown < 20_000  # a cache per outer scope would keep ~2000 nested scopes
+
+
+def test_concurrent_grad_calls_on_shared_nodes_are_each_correct() -> None:
+    w = Value(0.4)
+    shared = (w * w).sin()
+    outs = [shared * shared + w, shared.exp() * w]
+    expected = [[g.data for g in autograd.grad(o, [w, shared])] for o in outs]
+    errors: list[str] = []
+
+    def run(k: int) -> None:
+        for _ in range(200):
+            got = [g.data for g in autograd.grad(outs[k], [w, shared])]
+            if got != expected[k]:
+                errors.append(f"thread {k}: {got} != {expected[k]}")
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and w.grad == 0.0 and shared.grad == 0.0
