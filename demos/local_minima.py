@@ -10,8 +10,9 @@ guaranteed to find the global minimum of the error, and it has trouble crossing 
    its final E, the length of its gradient and the smallest eigenvalue of its Hessian
    (``autograd.hessian``): a stalled run with a tiny gradient and no negative curvature sits on
    a flat plateau or in a local minimum; a negative eigenvalue means a saddle. It then trains
-   the stalled runs for 4 times as many steps again and counts how many escape. Plots:
-   ``xor_final_errors.png`` (histogram of the final errors) and ``xor_curves.png``.
+   the stalled runs for 4 times as many steps again (``--quick``: as many) and counts how
+   many escape. Plots: ``xor_final_errors.png`` (histogram of the final errors) and
+   ``xor_curves.png``.
 2. The 8-3-8 encoder of Rumelhart, Hinton and Williams (`demos.encoder`: 8 one-hot patterns
    through 3 logistic hidden units, Adam, 2000 steps) from seeds 0-9, with and without the
    noise on the hidden units that `demos.encoder` adds. Success criterion: all 8 patterns are
@@ -133,7 +134,7 @@ class Result:
 def run(quick: bool = False) -> Result:
     seeds = range(10) if quick else range(100)
     r = Result(steps=1000 if quick else 4000, extra_steps=0)
-    r.extra_steps = 4 * r.steps
+    r.extra_steps = r.steps if quick else 4 * r.steps
     for s in seeds:
         w0 = initial_weights(s)
         w, errors, g = descend(w0, r.steps)
