@@ -32,6 +32,7 @@ from .engine import (
 )
 from .forward import Dual, hessian, hvp, jacobian, jvp
 from .ops import OPS
+from .program import Program, compile, trace
 
 __all__ = [
     "Value",
@@ -60,5 +61,8 @@ __all__ = [
     "jacobian",
     "hessian",
     "hvp",
+    "compile",
+    "trace",
+    "Program",
 ]
 __version__ = "0.1.0"

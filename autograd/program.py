@@ -34,7 +34,11 @@ import keyword
 import math
 import operator
 import re
+import inspect
+import os
 import sys
+import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from typing import Any
@@ -58,6 +62,16 @@ _SLICE_MIN = 2
 _ZIP_MAX = 256
 _NAME_OK = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}\Z")
 _RESERVED_NAME = re.compile(r"(v\d+|vec\d+|.*_bar)\Z")
+
+
+def _fin(xs: list[float]) -> bool:
+    """True if every number is finite (their sum is finite; an overflow answers False)."""
+    t = builtins.sum(xs)
+    return t - t == 0.0
+
+
+def _negzero(*lists: list[float]) -> bool:
+    return any(x == 0.0 and math.copysign(1.0, x) < 0 for xs in lists for x in xs)
 
 
 def _call(f: Callable[[Any], Any], x: Any) -> Any:
@@ -145,6 +159,115 @@ def _checked(op: Op) -> Callable[..., float]:
     return f
 
 
+class _Run:
+    """R repeated blocks of P inner nodes (positions s.. in the list of inner nodes), written as a
+    loop: same ops, parents inside the block at the same offsets, or the same shared leaves, or
+    one leaf of its own per block (``varying``: an input of one training example)."""
+
+    def __init__(self, s: int, P: int, R: int) -> None:
+        self.s, self.P, self.R = s, P, R
+        self.outputs: list[int] = []  # positions whose node is used after the loop
+        self.varying: list[tuple[int, int]] = []  # (position, argument) of each block's own leaf
+        self.vnames: list[str] = []
+
+
+def _find_runs(w: _Writer) -> list[_Run]:
+    inner, ops, parents = w.inner, w.ops, w.parents
+    m = len(inner)
+    pos = {k: i for i, k in enumerate(inner)}
+    nuses = [0] * len(ops)
+    for k in inner:
+        for p in parents[k]:
+            nuses[p] += 1
+    sig = []
+    for i, k in enumerate(inner):
+        v = w.order[k]
+        d = tuple(i - pos[p] if ops[p] else -1 for p in parents[k])
+        sig.append((ops[k], "" if v._arg is None else repr(v._arg), d))
+    last: dict[Any, int] = {}
+    gaps: Counter[int] = Counter()
+    for i, sg in enumerate(sig):
+        j = last.get(sg)
+        if j is not None:
+            gaps[i - j] += 1
+        last[sg] = i
+    runs: list[_Run] = []
+    covered = [False] * m
+    for P, cnt in gaps.most_common(6):
+        if P < 2 or cnt < 2:
+            continue
+        i = 0
+        while i + P < m - 1:
+            if covered[i] or covered[i + P] or sig[i] != sig[i + P]:
+                i += 1
+                continue
+            e = i
+            while e + P < m - 1 and not covered[e + P] and sig[e] == sig[e + P]:
+                e += 1
+            found = None
+            for shift in range(P):
+                s0 = i + shift
+                R = (e + P - s0) // P
+                if R < 3:
+                    break
+                found = _verify(w, s0, P, R, pos, nuses)
+                if found is not None:
+                    break
+            if found is None:
+                i = e + 1
+                continue
+            runs.append(found)
+            for x in range(found.s, found.s + found.R * found.P):
+                covered[x] = True
+            i = found.s + found.R * found.P
+    return sorted(runs, key=lambda r: r.s)
+
+
+def _verify(w: _Writer, s: int, P: int, R: int, pos: dict[int, int], nuses: list[int]) -> _Run | None:
+    inner, ops, parents = w.inner, w.ops, w.parents
+    run = _Run(s, P, R)
+    groups: dict[int, list[tuple[int, int]]] = {}  # block 0's own leaf -> its (position, argument)s
+    for i in range(P):
+        k0 = inner[s + i]
+        for a, p0 in enumerate(parents[k0]):
+            if ops[p0]:
+                if not s <= pos[p0] < s + P:
+                    return None
+                continue
+            ps = [parents[inner[s + r * P + i]][a] for r in range(R)]
+            if all(p == p0 for p in ps):
+                continue
+            if len(set(ps)) != R:
+                return None
+            groups.setdefault(p0, []).append((i, a))
+    for p0, slots in groups.items():
+        i0, a0 = slots[0]
+        for r in range(R):
+            leaf = parents[inner[s + r * P + i0]][a0]
+            if any(parents[inner[s + r * P + i]][a] != leaf for i, a in slots[1:]):
+                return None
+            if nuses[leaf] != len(slots):  # used outside its block
+                return None
+        run.varying.append((i0, a0))
+    shared_ok = all(
+        parents[inner[s + r * P + i]][a] not in groups for r in range(1, R) for i, a in run.varying
+    )
+    if not shared_ok:
+        return None
+    outs = set()
+    for r in range(R):
+        inb: Counter[int] = Counter()
+        for i in range(P):
+            for p in parents[inner[s + r * P + i]]:
+                inb[p] += 1
+        for i in range(P):
+            k = inner[s + r * P + i]
+            if nuses[k] != inb[k]:
+                outs.add(i)
+    run.outputs = sorted(outs)
+    return run
+
+
 class Program:
     """A graph compiled to Python: ``run()`` recomputes it from its leaves and backpropagates.
 
@@ -157,8 +280,7 @@ class Program:
         self._fn = fn
         self.leaves = leaves
         self.n_nodes = n_nodes
-        self._inputs: list[Value] | None = None  # set by trace()
-        self._retrace: Callable[..., Program] | None = None
+        self._tracer: _Tracer | None = None  # set by trace()
 
     def run(self) -> float:
         """Recompute the graph from the leaves' current ``.data``, add d output / d leaf to each
@@ -177,15 +299,18 @@ class Program:
     def value_and_grad(self, *args: Any) -> tuple[float, Any]:
         """The value of the traced function and its gradient with respect to every argument
         (shaped like the arguments)."""
-        if self._inputs is None or self._retrace is None:
+        tr = self._tracer
+        if tr is None:
             raise TypeError("value_and_grad: this program was made by compile(), not trace(); use run()")
-        from . import _trace
-
-        return _trace.call(self, args)
+        return tr.call(args)
 
 
-#: graphs with more inner nodes than this are written in the batched form (see `compile`)
+#: graphs with more inner nodes than this are written compactly: repeated blocks as loops, and an
+#: adjoint that merely copies another one is not given a line of its own
 READABLE_MAX = 2_000
+#: a program longer than this (a large graph without repeated blocks) is written in the batched
+#: form instead, since CPython compiles about 50,000 lines a second
+LINES_MAX = 20_000
 
 
 def compile(output: Value, *, batched: bool | None = None) -> Program:  # noqa: A001
@@ -205,22 +330,47 @@ def compile(output: Value, *, batched: bool | None = None) -> Program:  # noqa: 
             "output.backward() for larger graphs, or compile a smaller piece (for example one "
             "training example or one batch)"
         )
-    if batched is None:
-        batched = sum(1 for v in order if v._op) > READABLE_MAX
     if batched and order[-1]._op:
         return _Batched(order).program()
-    return _Writer(order).program()
+    w = _Writer(order)
+    if batched is None and order[-1]._op and w.too_long():
+        return _Batched(order).program()
+    return w.program()
 
 
 class _Writer:
-    def __init__(self, order: list[Value]) -> None:
+    def __init__(self, order: list[Value], guards: Sequence[_Guard] = ()) -> None:
         self.order = order
         n = len(order)
+        self.guards = guards
         self.index = index = {v: k for k, v in enumerate(order)}
         names = _Names()
         self.name = [names.pick(v._label, k) for k, v in enumerate(order)]
         self.ops = [v._op for v in order]
         self.parents: list[tuple[int, ...]] = [tuple(index[p] for p in v._prev) for v in order]
+        self.inner = [k for k in range(n) if self.ops[k]]
+        self.compact = len(self.inner) > READABLE_MAX
+        self.varying_leaf: set[int] = set()
+        # repeated blocks (one training example after another): written once, as a loop
+        self.runs: list[_Run] = _find_runs(self) if self.compact and not guards else []
+        self.run_of: dict[int, tuple[_Run, int, int]] = {}  # node -> (run, block, position)
+        for run in self.runs:
+            for r in range(run.R):
+                for i in range(run.P):
+                    self.run_of[self.inner[run.s + r * run.P + i]] = (run, r, i)
+        self.home_expr: dict[int, str] = {}
+        for ru, run in enumerate(self.runs):
+            for j, i in enumerate(run.outputs):
+                for r in range(run.R):
+                    k = self.inner[run.s + r * run.P + i]
+                    self.home_expr[k] = f"_o{ru}_{j}_bar[{'r' if r == 0 else r}]"
+                    if r:
+                        self.name[k] = f"_o{ru}_{j}[{r}]"
+            for j, (i, a) in enumerate(run.varying):
+                p0 = self.parents[self.inner[run.s + i]][a]
+                run.vnames.append(self.name[p0])
+                for r in range(run.R):
+                    self.varying_leaf.add(self.parents[self.inner[run.s + r * run.P + i]][a])
         # vectors: operand tuples of n-ary nodes, interned
         self.vecs: dict[tuple[int, ...], _Vec] = {}
         self.node_vecs: dict[int, tuple[_Vec, ...]] = {}
@@ -229,14 +379,19 @@ class _Writer:
             if op in ("sum", "dot"):
                 ps = self.parents[k]
                 groups = (ps,) if op == "sum" else (ps[: len(ps) // 2], ps[len(ps) // 2 :])
-                if len(groups[0]) < _SLICE_MIN:
+                if len(groups[0]) < (_SLICE_MIN if self.compact else 8):
+                    continue
+                ro = self.run_of.get(k)
+                if ro is not None and (ro[1] or not all(self.vec_ok(ro, g) for g in groups)):
+                    continue
+                if ro is None and any(p in self.home_expr or p in self.varying_leaf for p in ps):
                     continue
                 vs = []
                 for g in groups:
                     vec = self.vecs.get(g)
                     if vec is None:
                         vec = self.vecs[g] = _Vec(g, len(self.vecs))
-                    vec.uses += 1
+                    vec.uses += 1 if ro is None else ro[0].R
                     vs.append(vec)
                 self.node_vecs[k] = tuple(vs)
         # homes: the adjoint of each node lives in a local (name_bar) or in a slot of a vector
@@ -245,23 +400,43 @@ class _Writer:
             kinds = {self.ops[i] == "" for i in vec.idx}
             if len(kinds) != 1 or len(set(vec.idx)) != len(vec.idx):
                 continue
-            if any(i in self.home for i in vec.idx):
+            if any(i in self.home or i in self.home_expr or i in self.varying_leaf for i in vec.idx):
                 continue
             vec.home = True
             vec.leaves = kinds == {True}
             for pos, i in enumerate(vec.idx):
                 self.home[i] = (vec, pos)
         self.started = [False] * n  # inner local adjoint has had its first contribution
+        for k in self.home_expr:
+            self.started[k] = True
         # compact (large graphs): an adjoint whose only contribution so far is a copy of another
         # adjoint is that adjoint's name (no line); the first further contribution makes it a local
-        self.compact = sum(1 for o in self.ops if o) > READABLE_MAX
         self.alias: dict[int, str] = {}
         self.templates: dict[tuple[str, str, int], list[tuple[str, str]]] = {}
         self.fwd_text: list[str] = [""] * n
 
     # -- pieces of source ---------------------------------------------------------------------
 
+    def too_long(self) -> bool:
+        """An estimate: would the program have more than LINES_MAX lines?"""
+        looped = {k for run in self.runs for r in range(1, run.R) for k in self.inner[run.s + r * run.P : run.s + (r + 1) * run.P]}
+        lines = 0
+        for k in self.inner:
+            if k not in looped:
+                lines += 2 + len(self.parents[k]) if k not in self.node_vecs else 4
+        return lines > LINES_MAX
+
+    def vec_ok(self, ro: tuple[_Run, int, int], g: tuple[int, ...]) -> bool:
+        """A vector inside a loop: all its members computed in the same block, or all shared leaves."""
+        run = ro[0]
+        if all(self.run_of.get(p, (None, -1))[:2] == (run, 0) for p in g):
+            return True
+        return all(self.ops[p] == "" and p not in self.varying_leaf for p in g)
+
     def bar(self, i: int) -> str:
+        e = self.home_expr.get(i)
+        if e is not None:
+            return e
         a = self.alias.get(i)
         if a is not None:
             return a
@@ -430,8 +605,12 @@ class _Writer:
         if split:
             self.start_vec(w, out, ind)
             self.start_vec(x, out, ind)
-            out.append(f"{ind}vec{w.j}_bar[:] = map(add, vec{w.j}_bar, map({gs}.__mul__, vec{x.j}))")
-            out.append(f"{ind}vec{x.j}_bar[:] = map(add, vec{x.j}_bar, map({gs}.__mul__, vec{w.j}))")
+            # skipped when the adjoint is 0 and every w, x is finite: each term would be ±0.0,
+            # which changes no adjoint (none is -0.0: inner ones start at 0.0 + ..., and _nz
+            # says whether some leaf's .grad was -0.0 when the program started)
+            out.append(f"{ind}if {gs} or _nz or not (_fin(vec{x.j}) and _fin(vec{w.j})):")
+            out.append(f"{ind}    vec{w.j}_bar[:] = map(add, vec{w.j}_bar, map({gs}.__mul__, vec{x.j}))")
+            out.append(f"{ind}    vec{x.j}_bar[:] = map(add, vec{x.j}_bar, map({gs}.__mul__, vec{w.j}))")
             return
         for pw, px in zip(w.idx, x.idx):
             self.add_to(pw, f"{gs} * {nm[px]}", "+", out, ind)
@@ -440,7 +619,7 @@ class _Writer:
     def program(self) -> Program:
         order, nm = self.order, self.name
         n = len(order)
-        leaves = [k for k in range(n) if self.ops[k] == ""]
+        leaves = [k for k in range(n) if self.ops[k] == "" and k not in self.varying_leaf]
         # leaves whose adjoints live in a vector come first, vector by vector; then the rest
         in_vec: list[int] = []
         seen: set[int] = set()
@@ -452,13 +631,13 @@ class _Writer:
         leaf_order = in_vec + scalar
         pos = {k: i for i, k in enumerate(leaf_order)}
         root = n - 1
-        head = [
+        nleaves = sum(1 for o in self.ops if not o)
+        out = [
             "def program():",
-            f'    """The adjoint program of a graph of {n} nodes ({len(leaves)} leaves): forward, then',
+            f'    """The adjoint program of a graph of {n} nodes ({nleaves} leaves): forward, then',
             '    backward in reverse order (x_bar is d output / d x). Generated by autograd.compile."""',
             "    # leaves: read .data and .grad",
         ]
-        out = head
         ind = "    "
         for s in range(0, len(leaf_order), 8):
             chunk = leaf_order[s : s + 8]
@@ -468,24 +647,65 @@ class _Writer:
             if vec.home and vec.leaves:
                 a = pos[vec.idx[0]]
                 out.append(f"{ind}vec{vec.j}_bar = list(map(_grad, _L[{a}:{a + len(vec.idx)}]))")
+        homes = [f"vec{vec.j}_bar" for vec in self.vecs.values() if vec.home and vec.leaves]
+        if any(vec.home for vec in self.vecs.values()):
+            out.append(f"{ind}_nz = _negzero({', '.join(homes)})  # a leaf .grad of -0.0 (rare)")
         s0 = len(in_vec)
         for s in range(0, len(scalar), 8):
             chunk = scalar[s : s + 8]
             tgt = ", ".join(f"{nm[k]}_bar" for k in chunk)
             a = s0 + s
             out.append(f"{ind}{tgt}{',' if len(chunk) == 1 else ''} = map(_grad, _L[{a}:{a + len(chunk)}])")
+        for vec in self.vecs.values():  # vectors of shared leaves, built once
+            if all(self.ops[i] == "" for i in vec.idx) and not any(i in self.varying_leaf for i in vec.idx):
+                self.vec_value(vec, out, ind)
         out.append(f"{ind}# forward")
-        inner = [k for k in range(n) if self.ops[k] != ""]
-        for k in inner:
-            self.forward_line(k, out, ind)
+        inner = self.inner
+        env = _program_env()
+        guard_at: dict[int, list[str]] = {}
+        index = self.index
+        for gi, gd in enumerate(self.guards):
+            at = max(index[gd.a], index[gd.b] if isinstance(gd.b, Value) else -1)
+            rhs = nm[index[gd.b]] if isinstance(gd.b, Value) else _num(gd.b)
+            test = f"{nm[index[gd.a]]} {gd.op} {rhs}"
+            guard_at.setdefault(at if self.ops[at] else -1, []).extend([
+                f"{ind}if {'not ' if gd.result else ''}({test}):  # guard: {comment(gd.site, 70)}",
+                f"{ind}    raise _GuardFailed({gi})",
+            ])
+        out.extend(guard_at.get(-1, []))
+        self.guard_at = guard_at
+        run_at = {run.s: (ru, run) for ru, run in enumerate(self.runs)}
+        i = 0
+        while i < len(inner):
+            hit = run_at.get(i)
+            if hit is None:
+                self.forward_line(inner[i], out, ind)
+                out.extend(guard_at.get(inner[i], []))
+                i += 1
+                continue
+            ru, run = hit
+            self.forward_loop(ru, run, out, env)
+            i += run.R * run.P
         out.append(f"{ind}# backward: adjoints in reverse order")
+        for ru, run in enumerate(self.runs):
+            for j in range(len(run.outputs)):
+                out.append(f"{ind}_o{ru}_{j}_bar = [0.0] * {run.R}")
         if self.ops[root] == "":
             out.append(f"{ind}{nm[root]}_bar += 1.0")
         else:
             self.started[root] = True
             out.append(f"{ind}{nm[root]}_bar = 1.0")
-            for k in reversed(inner):
-                self.backward_block(k, out, ind)
+            run_end = {run.s + run.R * run.P - 1: (ru, run) for ru, run in enumerate(self.runs)}
+            i = len(inner) - 1
+            while i >= 0:
+                hit = run_end.get(i)
+                if hit is None:
+                    self.backward_block(inner[i], out, ind)
+                    i -= 1
+                    continue
+                ru, run = hit
+                self.backward_loop(ru, run, out)
+                i -= run.R * run.P
         out.append(f"{ind}# leaves: store .grad")
         for vec in self.vecs.values():
             if vec.home and vec.leaves:
@@ -501,11 +721,65 @@ class _Writer:
         out.append(f"{ind}return {nm[root]}")
         out.append("")
         src = "\n".join(out)
-        env = _program_env()
         leaves_t = tuple(order[k] for k in leaf_order)
         env["_L"] = leaves_t
         fn = run_source(src, "program", env)["program"]
-        return Program(src, fn, leaves_t, n)
+        return Program(src, fn, leaves_t + tuple(order[k] for k in self.varying_leaf), n)
+
+    def block0(self, run: _Run) -> list[int]:
+        return [self.inner[run.s + i] for i in range(run.P)]
+
+    def outside_names(self, ru: int, run: _Run, outside: bool) -> None:
+        """Block 0's outputs: loop locals inside the loop, list items (index 0) outside it."""
+        for j, i in enumerate(run.outputs):
+            k = self.inner[run.s + i]
+            if outside:
+                self.name[k] = f"_o{ru}_{j}[0]"
+                self.home_expr[k] = f"_o{ru}_{j}_bar[0]"
+            else:
+                self.name[k] = run.locals_[j]  # type: ignore[attr-defined]
+                self.home_expr[k] = f"_o{ru}_{j}_bar[r]"
+
+    def forward_loop(self, ru: int, run: _Run, out: list[str], env: dict[str, Any]) -> None:
+        nm = self.name
+        run.locals_ = [nm[self.inner[run.s + i]] for i in run.outputs]  # type: ignore[attr-defined]
+        out.append(f"    # {run.R} blocks of {run.P} nodes each (one example after another), as a loop")
+        for j in range(len(run.outputs)):
+            out.append(f"    _o{ru}_{j} = []")
+        out.append(f"    _tape{ru} = []")
+        out.append(f"    for r in range({run.R}):")
+        ind = "        "
+        for j, (i, a) in enumerate(run.varying):
+            leaves_r = tuple(
+                self.order[self.parents[self.inner[run.s + r * run.P + i]][a]] for r in range(run.R)
+            )
+            env[f"_V{ru}_{j}"] = leaves_r
+            out.append(f"{ind}{run.vnames[j]} = _V{ru}_{j}[r].data")
+        body: list[str] = []
+        for k in self.block0(run):
+            self.forward_line(k, body, ind)
+        out.extend(body)
+        assigned = [ln.strip().split(" = ", 1)[0] for ln in body]
+        run.saved = assigned  # type: ignore[attr-defined]
+        for j, i in enumerate(run.outputs):
+            out.append(f"{ind}_o{ru}_{j}.append({nm[self.inner[run.s + i]]})")
+        out.append(f"{ind}_tape{ru}.append(({', '.join(assigned)},))")
+        self.outside_names(ru, run, True)
+
+    def backward_loop(self, ru: int, run: _Run, out: list[str]) -> None:
+        self.outside_names(ru, run, False)
+        ind = "        "
+        out.append(f"    # the loop's {run.R} blocks, last first")
+        out.append(f"    for r in range({run.R - 1}, -1, -1):")
+        out.append(f"{ind}({', '.join(run.saved)},) = _tape{ru}[r]")  # type: ignore[attr-defined]
+        for j in range(len(run.varying)):
+            out.append(f"{ind}{run.vnames[j]} = _V{ru}_{j}[r].data")
+            out.append(f"{ind}{run.vnames[j]}_bar = _V{ru}_{j}[r].grad")
+        for k in reversed(self.block0(run)):
+            self.backward_block(k, out, ind)
+        for j in range(len(run.varying)):
+            out.append(f"{ind}_V{ru}_{j}[r].grad = {run.vnames[j]}_bar")
+        self.outside_names(ru, run, True)
 
 
 def _program_env() -> dict[str, Any]:
@@ -527,269 +801,221 @@ def _program_env() -> dict[str, Any]:
         _data=_getdata,
         _grad=_getgrad,
         _call=_call,
+        _fin=_fin,
+        _negzero=_negzero,
+        _GuardFailed=_GuardFailed,
     )
     return env
 
 
+# ---------------------------------------------------------------------------------------------
+# trace: a function of Values, with guards on the Python branches it took
+# ---------------------------------------------------------------------------------------------
+
+
+class _GuardFailed(Exception):
+    """Raised inside a traced program when a comparison made while tracing comes out otherwise."""
+
+
+class _Guard:
+    __slots__ = ("a", "op", "b", "result", "site")
+
+    def __init__(self, a: Value, op: str, b: Value | float, result: bool, site: str) -> None:
+        self.a, self.op, self.b, self.result, self.site = a, op, b, result, site
+
+
+_PKG = os.path.dirname(os.path.abspath(__file__))
+_trace_lock = threading.RLock()
+_MAX_VARIANTS = 16
+
+
+class _Recorder:
+    """Watches a function of Values while it runs: comparisons become guards; reading the number
+    of a computed Value (or of an argument), or asking a Value for its truth, is refused."""
+
+    def __init__(self, fn: Callable[..., Any], inputs: set[Value]) -> None:
+        self.fn = fn
+        self.inputs = inputs
+        self.guards: list[_Guard] = []
+
+    def site(self) -> str:
+        f: Any = sys._getframe(2)
+        code = getattr(self.fn, "__code__", None)
+        first = None
+        while f is not None:
+            if f.f_code is code:
+                return f"{f.f_code.co_filename}:{f.f_lineno} (in {f.f_code.co_name})"
+            if first is None and os.path.dirname(os.path.abspath(f.f_code.co_filename)) != _PKG:
+                first = f
+            f = f.f_back
+        if first is not None:
+            return f"{first.f_code.co_filename}:{first.f_lineno} (in {first.f_code.co_name})"
+        return "<unknown>"
+
+    def __enter__(self) -> _Recorder:
+        _trace_lock.acquire()
+        rec = self
+        slot = Value.__dict__["data"]
+        self.saved = {n: Value.__dict__[n] for n in ("data", "__lt__", "__le__", "__gt__", "__ge__")}
+        self.had_bool = "__bool__" in Value.__dict__
+        getd = slot.__get__
+
+        def compare(op: str, orig: Callable[[Value, Any], bool]) -> Callable[[Value, Any], bool]:
+            def cmp(self: Value, other: Any) -> bool:
+                result = orig(self, other)
+                if self._op or self in rec.inputs or (other.__class__ is Value and (other._op or other in rec.inputs)):
+                    b = other if other.__class__ is Value else float(other)
+                    rec.guards.append(_Guard(self, op, b, bool(result), rec.site()))
+                return result
+
+            return cmp
+
+        def data_get(self: Value) -> float:
+            if self._op or self in rec.inputs:
+                f = sys._getframe(1)
+                if os.path.dirname(os.path.abspath(f.f_code.co_filename)) != _PKG:
+                    what = "a computed Value" if self._op else "an argument"
+                    raise ProgramError(
+                        f"trace: {rec.site()} reads .data of {what} ({self!r:.60}); a program "
+                        "replays the graph and would not see Python act on that number. Use "
+                        "Values and their ops (comparisons become guards; relu, abs, maximum, "
+                        "where, clamp branch inside the program), or compute it outside fn"
+                    )
+            return getd(self)  # type: ignore[no-any-return]
+
+        def data_set(self: Value, x: float) -> None:
+            slot.__set__(self, x)
+
+        def no_bool(self: Value) -> bool:
+            raise ProgramError(
+                f"trace: {rec.site()} asks a Value for its truth value (if v:, while v:, v and w); "
+                "it would depend on the number. Compare explicitly (v > 0), which becomes a guard"
+            )
+
+        Value.data = property(data_get, data_set)  # type: ignore[assignment,method-assign]
+        for n in ("__lt__", "__le__", "__gt__", "__ge__"):
+            setattr(Value, n, compare({"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}[n], self.saved[n]))
+        Value.__bool__ = no_bool  # type: ignore[attr-defined]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            for n, f in self.saved.items():
+                setattr(Value, n, f)
+            if not self.had_bool:
+                del Value.__bool__  # type: ignore[attr-defined]
+        finally:
+            _trace_lock.release()
+
+
+def _flatten(x: Any, where: str, out: list[float]) -> Any:
+    """Numbers and nested lists of numbers: the numbers in order, and the shape."""
+    if isinstance(x, (list, tuple)):
+        return [_flatten(e, f"{where}[{i}]", out) for i, e in enumerate(x)]
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"trace: {where} must be a number or a list of numbers, got {type(x).__name__}")
+    out.append(float(x))
+    return None
+
+
+def _build(shape: Any, it: Any) -> Any:
+    if shape is None:
+        return next(it)
+    return [_build(s, it) for s in shape]
+
+
+class _Tracer:
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.variants: list[tuple[Any, Program, list[Value]]] = []
+        try:
+            self.argnames = list(inspect.signature(fn).parameters)
+        except (TypeError, ValueError):
+            self.argnames = []
+
+    def trace(self, args: tuple[Any, ...]) -> Program:
+        nums: list[float] = []
+        shape = [_flatten(a, f"argument {i}", nums) for i, a in enumerate(args)]
+        inputs = [Value(x) for x in nums]
+        k = 0
+        for i, a in enumerate(args):  # labels: the parameter names (x, x_0, x_1, ...)
+            base = self.argnames[i] if i < len(self.argnames) else f"a{i}"
+            cnt: list[float] = []
+            _flatten(a, "", cnt)
+            for j in range(len(cnt)):
+                inputs[k].label = base if shape[i] is None else f"{base}_{j}"
+                k += 1
+        structured = [_build(s, iter(inputs[sum(len(_count(args[j])) for j in range(i)):])) for i, s in enumerate(shape)]
+        with _Recorder(self.fn, set(inputs)) as rec:
+            out = self.fn(*structured)
+        if out.__class__ is not Value:
+            raise TypeError(f"trace: fn must return a Value, got {type(out).__name__}")
+        order = toposort(out)
+        have = set(order)
+        for g in rec.guards:
+            for v in (g.a, g.b):
+                if isinstance(v, Value) and v not in have:
+                    raise ProgramError(
+                        f"trace: {g.site} compares a Value that the result does not depend on; "
+                        "the program could not check that comparison on new inputs"
+                    )
+        if len(order) > MAX_NODES:
+            raise ProgramError(f"trace: the graph has {len(order):,} nodes; at most {MAX_NODES:,} are supported")
+        # every input is a leaf of the program, even one the result does not depend on
+        extra = [v for v in inputs if v not in have]
+        w = _Writer(order, rec.guards)
+        prog = w.program()
+        prog._tracer = self
+        self.variants.insert(0, (shape, prog, inputs))
+        del self.variants[_MAX_VARIANTS:]
+        _ = extra
+        return prog
+
+    def call(self, args: tuple[Any, ...]) -> tuple[float, Any]:
+        nums: list[float] = []
+        shape = [_flatten(a, f"argument {i}", nums) for i, a in enumerate(args)]
+        for sh, prog, inputs in list(self.variants):
+            if sh != shape:
+                continue
+            try:
+                return self.run(prog, inputs, nums, shape)
+            except _GuardFailed:
+                continue
+        prog = self.trace(args)
+        sh, prog, inputs = self.variants[0]
+        return self.run(prog, inputs, nums, shape)
+
+    @staticmethod
+    def run(prog: Program, inputs: list[Value], nums: list[float], shape: list[Any]) -> tuple[float, Any]:
+        for v, x in zip(inputs, nums):
+            v.data = x
+            v.grad = 0.0
+        value = prog.run()
+        it = iter([v.grad for v in inputs])
+        grads = [_build(s, it) for s in shape]
+        return value, (grads[0] if len(grads) == 1 else tuple(grads))
+
+
+def _count(x: Any) -> list[float]:
+    out: list[float] = []
+    _flatten(x, "", out)
+    return out
+
+
 def trace(fn: Callable[..., Any], *example_args: Any) -> Program:
-    """Trace `fn` (a function of Values returning a Value) at `example_args` into a `Program`."""
-    from . import _trace
+    """Run `fn` on Values made from `example_args` (numbers, or nested lists of numbers) and
+    compile the graph it builds into a `Program`: ``program(*args)`` gives the value at new
+    arguments, ``program.value_and_grad(*args)`` the value and the gradient with respect to every
+    argument (shaped like the arguments).
 
-    return _trace.trace(fn, example_args)
-
-
-_ = (sys, Sequence, source)
-
-
-# ---------------------------------------------------------------------------------------------
-# The batched form, for large graphs: nodes of one level and one op are computed by one line
-# ---------------------------------------------------------------------------------------------
-
-
-def _take(idx: Sequence[int]) -> Callable[[Sequence[float]], tuple[float, ...]]:
-    """A C-speed gather: ``_take(idx)(xs) == tuple(xs[i] for i in idx)``."""
-    if len(idx) == 1:
-        i = idx[0]
-        return lambda xs: (xs[i],)
-    return operator.itemgetter(*idx)
-
-
-class _Batched:
-    """Writes a graph as a few dozen lines: one line per (level, op) of the forward pass, one per
-    (level, op, argument) of contributions in the backward pass, one per (level, count) to add
-    each node's contributions up in the order ``backward()`` adds them (``0.0 + c1 + c2 + ...``).
-
-    Values live in the list V, adjoints in A, contributions in C (all by slot); gathers are
-    ``operator.itemgetter``s, so the per-node work runs at C speed in ``map``.
+    A traced program never silently gives what running `fn` would not: every comparison of a
+    Value that `fn` makes (``x > 0``, ``min``, ``sorted``) is recorded as a guard, checked each
+    time the program runs; when one comes out otherwise, `fn` is traced again along the new
+    branch. Reading ``.data`` of a computed Value or an argument, or the truth value of a Value,
+    inside `fn` is refused with the line that did it. Branches inside ops (relu, abs, maximum,
+    where, clamp, ...) need no guard: they are evaluated in the program.
     """
-
-    def __init__(self, order: list[Value]) -> None:
-        self.order = order
-        self.env = _program_env()
-        self.env["reduce"] = functools.reduce
-        self.nt = 0
-        self.helpers: list[str] = []
-
-    def table(self, obj: Any) -> str:
-        name = f"_T{self.nt}"
-        self.nt += 1
-        self.env[name] = obj
-        return name
-
-    def take(self, idx: Sequence[int]) -> str:
-        return self.table(_take(idx))
-
-    def program(self) -> Program:
-        order = self.order
-        n = len(order)
-        index = {v: k for k, v in enumerate(order)}
-        ops = [v._op for v in order]
-        parents = [tuple(index[p] for p in v._prev) for v in order]
-        level = [0] * n
-        for k in range(n):
-            if ops[k]:
-                level[k] = 1 + max(level[p] for p in parents[k])
-        leaves = [k for k in range(n) if not ops[k]]
-        vslot = [0] * n
-        for s, k in enumerate(leaves):
-            vslot[k] = s
-        top = max(level)
-        # groups of inner nodes: (level, op, parameter)
-        groups: dict[tuple[int, str, str], list[int]] = {}
-        for k in range(n):
-            if ops[k]:
-                key = repr(order[k]._arg) if ops[k] not in ("sum", "dot") else len(parents[k])
-                groups.setdefault((level[k], ops[k], str(key)), []).append(k)
-        by_level: dict[int, list[tuple[str, list[int]]]] = {}
-        for (lv, op, _), ks in groups.items():
-            by_level.setdefault(lv, []).append((op, ks))
-        out = [
-            "def program():",
-            f'    """A graph of {n} nodes ({len(leaves)} leaves) in {top} levels, batched: each line',
-            "    computes one op for every node of a level. V: values, A: adjoints, C: contributions",
-            '    (slots chosen by autograd.compile; the readable form is for graphs of a few thousand nodes)."""',
-            "    V = list(map(_data, _L))",
-        ]
-        nv = len(leaves)
-        for lv in range(1, top + 1):
-            for op, ks in by_level.get(lv, []):
-                for k in ks:
-                    vslot[k] = nv
-                    nv += 1
-                out.append(f"    V += {self.forward_expr(op, ks, parents, vslot)}  # level {lv}: {len(ks)} x {op}")
-        # edges in the order backward() adds them: consumers in reverse topological order,
-        # arguments in order (a dot's pairs w_i, x_i in turn)
-        inner = [k for k in range(n) if ops[k]]
-        edges_of: list[list[int]] = [[] for _ in range(n)]  # per node: edge ids, in order
-        edge_base = [0] * n
-        ne = 0
-        for k in reversed(inner):
-            ps = parents[k]
-            edge_base[k] = ne
-            if ops[k] == "dot":
-                h = len(ps) // 2
-                seq = [p for i in range(h) for p in (ps[i], ps[h + i])]
-            else:
-                seq = list(ps)
-            for p in seq:
-                edges_of[p].append(ne)
-                ne += 1
-        cslot = [0] * ne
-        aslot = [0] * n
-        out.append("    # backward: each level's adjoints, then their contributions to the level below")
-        out.append("    A = [1.0]")
-        root = n - 1
-        aslot[root] = 0
-        na = 1
-        nc = 0
-        for lv in range(top, 0, -1):
-            # adjoints of this level's nodes: 0.0 + c1 + c2 + ... (the root's is 1.0)
-            if lv != top:
-                by_count: dict[int, list[int]] = {}
-                for _, ks in by_level.get(lv, []):
-                    for k in ks:
-                        by_count.setdefault(len(edges_of[k]), []).append(k)
-                for cnt, ks in sorted(by_count.items()):
-                    for k in ks:
-                        aslot[k] = na
-                        na += 1
-                    e = self.reduce_expr(ks, edges_of, cslot, "repeat(0.0)")
-                    out.append(f"    A += {e}  # level {lv}: {len(ks)} adjoints of {cnt} terms")
-            for op, ks in by_level.get(lv, []):
-                nc = self.backward_group(op, ks, parents, vslot, aslot, edge_base, cslot, nc, out, lv)
-        # leaves: .grad + c1 + c2 + ..., in order
-        out.append("    # leaves: their .grad plus their contributions, in order")
-        by_count = {}
-        for k in leaves:
-            by_count.setdefault(len(edges_of[k]), []).append(k)
-        for cnt, ks in sorted(by_count.items()):
-            objs = self.table(tuple(order[k] for k in ks))
-            e = self.reduce_expr(ks, edges_of, cslot, f"map(_grad, {objs})")
-            out.append(f"    for v, g in zip({objs}, {e}):")
-            out.append("        v.grad = g")
-        out.append(f"    return V[{vslot[root]}]")
-        out.append("")
-        body = "\n".join(self.helpers + out).replace("    A = [1.0]", "    C = []\n    A = [1.0]")
-        leaves_t = tuple(order[k] for k in leaves)
-        self.env["_L"] = leaves_t
-        fn = run_source(body, "program", self.env)["program"]
-        return Program(body, fn, leaves_t, n)
-
-    def reduce_expr(self, ks: list[int], edges_of: list[list[int]], cslot: list[int], start: str) -> str:
-        """start + c_1 + c_2 + ... for each node of ks (all with the same number of terms)."""
-        cnt = len(edges_of[ks[0]])
-        if cnt > _ZIP_MAX:
-            ts = self.table(tuple(_take([cslot[x] for x in edges_of[k]]) for k in ks))
-            return f"map(reduce, repeat(add), map(_call, {ts}, repeat(C)), {start})"
-        if cnt == 1:
-            return f"map(add, {start}, {self.take([cslot[edges_of[k][0]] for k in ks])}(C))"
-        cols = ", ".join(f"{self.take([cslot[edges_of[k][j]] for k in ks])}(C)" for j in range(cnt))
-        return f"map(reduce, repeat(add), zip({cols}), {start})"
-
-    def forward_expr(self, op: str, ks: list[int], parents: list[tuple[int, ...]], vslot: list[int]) -> str:
-        v0 = self.order[ks[0]]
-        o = OPS[op]
-        if op in ("sum", "dot"):
-            # grouped by length: one gather per column, summed row by row (sum's own order)
-            ps0 = parents[ks[0]]
-            h = len(ps0) if op == "sum" else len(ps0) // 2
-            if h > _ZIP_MAX:
-                if op == "sum":
-                    ts = self.table(tuple(_take([vslot[p] for p in parents[k]]) for k in ks))
-                    return f"[sum(t(V)) for t in {ts}]"
-                pairs = []
-                for k in ks:
-                    ps = parents[k]
-                    pairs.append((_take([vslot[p] for p in ps[:h]]), _take([vslot[p] for p in ps[h:]])))
-                ts = self.table(tuple(pairs))
-                return f"[sum(map(mul, w(V), x(V))) for w, x in {ts}]"
-            if op == "sum":
-                cols = [f"{self.take([vslot[parents[k][i]] for k in ks])}(V)" for i in range(h)]
-            else:
-                cols = [
-                    f"map(mul, {self.take([vslot[parents[k][i]] for k in ks])}(V), "
-                    f"{self.take([vslot[parents[k][h + i]] for k in ks])}(V))"
-                    for i in range(h)
-                ]
-            return f"map(sum, zip({', '.join(cols)}))"
-        arity = len(parents[ks[0]])
-        cols = [self.take([vslot[parents[k][j]] for k in ks]) + "(V)" for j in range(arity)]
-        if op in _INLINE_FWD or op == "neg":
-            f = {"+": "add", "-": "sub_", "*": "mul", "/": "truediv", "neg": "neg"}[op]
-        else:
-            f = o.pyname
-        if o.param:
-            cols.append(f"repeat({self.table(v0._arg)})")
-        return f"map({f}, {', '.join(cols)})"
-
-    def backward_group(
-        self, op: str, ks: list[int], parents: list[tuple[int, ...]], vslot: list[int],
-        aslot: list[int], edge_base: list[int], cslot: list[int], nc: int, out: list[str], lv: int,
-    ) -> int:
-        o = OPS[op]
-        v0 = self.order[ks[0]]
-        if op in ("sum", "dot", "+", "*"):
-            # one line: the consumer's adjoint (times the other factor, for * and dot) per edge
-            gi: list[int] = []
-            oth: list[int] = []
-            for k in ks:
-                ps = parents[k]
-                if op == "dot":
-                    h = len(ps) // 2
-                    for i in range(h):
-                        gi += (aslot[k], aslot[k])
-                        oth += (vslot[ps[h + i]], vslot[ps[i]])
-                elif op == "*":
-                    gi += (aslot[k], aslot[k])
-                    oth += (vslot[ps[1]], vslot[ps[0]])
-                else:
-                    gi += [aslot[k]] * len(ps)
-                m = len(ps)
-                for j in range(m):
-                    cslot[edge_base[k] + j] = nc + len(gi) - m + j
-            if op in ("sum", "+"):
-                out.append(f"    C += {self.take(gi)}(A)  # level {lv}: {len(ks)} x {op}, d = 1")
-            else:
-                out.append(f"    C += map(mul, {self.take(gi)}(A), {self.take(oth)}(V))  # level {lv}: {len(ks)} x {op}")
-            return nc + len(gi)
-        arity = len(parents[ks[0]])
-        argn = tuple(f"x{i}" for i in range(arity))
-        exprs = rule_exprs(o, argn, "z", v0._arg if o.param else None)
-        ga = self.take([aslot[k] for k in ks]) + "(A)"
-        for j, e in enumerate(exprs):
-            for i, k in enumerate(ks):
-                cslot[edge_base[k] + j] = nc + i
-            fold = not o.param
-            if fold and _is_const(e, 1.0):
-                out.append(f"    C += {ga}  # level {lv}: {len(ks)} x {op}, argument {j}: d = 1")
-            elif fold and _is_const(e, -1.0):
-                out.append(f"    C += map(neg, {ga})  # level {lv}: {len(ks)} x {op}, argument {j}: d = -1")
-            else:
-                used: dict[str, int] = {}
-                _uses(e, used)
-                params = [a for a in (*argn, "z") if a in used]
-                fname = f"_d{self.nt}"
-                self.nt += 1
-                fsrc = f"def {fname}(g, {', '.join(params)}):\n    return g * {source_factor(e)}\n" if params else (
-                    f"def {fname}(g):\n    return g * {source_factor(e)}\n"
-                )
-                self.helpers.append(f"# {o.name}: d z / d x{j}\n" + fsrc)
-                cols = [ga]
-                for a in params:
-                    if a == "z":
-                        cols.append(self.take([vslot[k] for k in ks]) + "(V)")
-                    else:
-                        jj = int(a[1:])
-                        cols.append(self.take([vslot[parents[k][jj]] for k in ks]) + "(V)")
-                out.append(f"    C += map({fname}, {', '.join(cols)})  # level {lv}: {len(ks)} x {op}, argument {j}: {source(e)}")
-            nc += len(ks)
-        return nc
-
-
-def _uses(e: Expr, counts: dict[str, int]) -> None:
-    if e.kind == "var":
-        counts[e.args[0]] = counts.get(e.args[0], 0) + 1
-    else:
-        for a in e.args:
-            if isinstance(a, Expr):
-                _uses(a, counts)
+    if not callable(fn):
+        raise TypeError(f"trace: fn must be a function, got {type(fn).__name__}")
+    tracer = _Tracer(fn)
+    return tracer.trace(example_args)
