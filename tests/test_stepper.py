@@ -216,7 +216,8 @@ def test_stepping_in_chromium(browser: Any, tmp_path: Path, layout: str) -> None
         adjoint = fmt4(visited.grad)
         for d in local_grads(visited):
             assert f"{adjoint} × {fmt4(d)} = {fmt4(visited.grad * d)}" in panel, (k, panel)
-        assert len(browser.find_elements("css selector", "g.receiving")) == len(set(visited._prev))
+        receiving = [e.get_attribute("id") for e in browser.find_elements("css selector", "g.receiving")]
+        assert len([r for r in receiving if re.fullmatch(r"n\d+", r)]) == len(set(visited._prev))
         # a leaf is finished in the step of its last use
         for p in set(visited._prev):
             last_use = min(j for j, u in enumerate(order) if p in u._prev) == node
@@ -344,7 +345,8 @@ def test_readable_at_common_sizes(browser: Any, tmp_path: Path, size: tuple[int,
 
 
 EDGE_HITS = """
-var boxes = Array.prototype.map.call(document.querySelectorAll('#graph g.node.value'), function (g) {
+var drawn = document.querySelectorAll('#graph g.node.value, #graph g.node.proxy');
+var boxes = Array.prototype.map.call(drawn, function (g) {
   var r = g.querySelector('rect').getBoundingClientRect();
   return [g.id, r.left, r.top, r.right, r.bottom];
 });
@@ -400,6 +402,16 @@ def test_long_edges_take_their_own_slot(browser: Any, tmp_path: Path) -> None:
     browser.get(path.as_uri())
     hits, _ = browser.execute_script(EDGE_HITS)
     assert hits == []
+    # x is drawn in full once and as a dashed copy beside each later use: two rows, not seven
+    proxies = browser.find_elements("css selector", "#graph g.node.proxy")
+    assert len(proxies) == 5
+    height = browser.execute_script("return document.querySelector('#graph svg').viewBox.baseVal.height")
+    assert height < 3 * 90
+    # a copy lights up with its input when gradient flows through it
+    browser.execute_script("window.stepper.show(1)")  # visit y = tanh(...): nothing to x
+    browser.execute_script("window.stepper.show(2)")  # visit the last product: x receives
+    lit = [e.get_attribute("id") for e in browser.find_elements("css selector", "g.receiving")]
+    assert "n0" in lit and any(i.startswith("p") for i in lit), lit
 
 
 def test_readme_stepper_example_quotes_the_page(tmp_path: Path) -> None:

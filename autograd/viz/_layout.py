@@ -66,12 +66,26 @@ def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
         if not v._op and i in consumers:
             layer[("n", i)] = min(layer[("n", c)] for c in consumers[i]) - 1
 
-    # edges in argument order: (tail, head, id, argument k, of n arguments)
+    # edges in argument order: (tail, head, id, argument k, of n arguments). An input used
+    # again further right (x in x*x*...*x, a weight shared by every step) is drawn in full
+    # beside its nearest use and as a small dashed copy, a "proxy", beside each distant use,
+    # instead of a long edge from far away.
     edges: list[tuple[Item, Item, str, int, int]] = []
+    proxies: list[tuple[int, int]] = []  # (the input, the node using it)
+    proxy_of: dict[tuple[int, int], Item] = {}
     for i, v in enumerate(order):
         prev = v._prev if v._op else ()
         for k, p in enumerate(prev):
-            edges.append((("n", index[p]), ("n", i), f"e{i}_{k}", k, len(prev)))
+            tail: Item = ("n", index[p])
+            if not p._op and layer[tail] < layer[("n", i)] - 1:
+                key = (index[p], i)
+                if key not in proxy_of:
+                    proxy_of[key] = ("p", len(proxies))
+                    proxies.append(key)
+                    layer[proxy_of[key]] = layer[("n", i)] - 1
+                    items.append(proxy_of[key])
+                tail = proxy_of[key]
+            edges.append((tail, ("n", i), f"e{i}_{k}", k, len(prev)))
     # every edge as a chain of items, one per column: a long edge gets a slot ("d", _) in each
     # column it crosses
     chains: list[list[Item]] = []
@@ -123,6 +137,8 @@ def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
     def width(it: Item) -> float:
         if it[0] == "d":
             return 0.0
+        if it[0] == "p":
+            return max(40.0, _tw(short_name(order[proxies[it[1]][0]], proxies[it[1]][0])) + 18)
         name, op, data, grad = lines(it[1])
         head = _tw(name) * _BOLD + (_tw(" = ") + _tw(op) + 10 if op else 0)
         return max(64.0, head + 18, _tw(data) + 16, _tw(grad) * _BOLD + 16)
@@ -180,9 +196,27 @@ def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
             'stroke-width="1.3" marker-end="url(#arrow)"/></g>'
         )
     base = FONT_PX * 0.35  # from a line's middle to its text baseline
+
+    def proxy(it: Item) -> str:
+        leaf, user = proxies[it[1]]
+        v = order[leaf]
+        fill, border = INPUT if v.label else CONST
+        cx, cy = centre[it]
+        w = width(it)
+        name = short_name(v, leaf)
+        return (
+            f'<g id="p{user}_{leaf}" class="node proxy"><title>{escape(name)} again (%{leaf}): '
+            f"its full box is beside its first use</title>"
+            f'<rect x="{cx - w / 2:.1f}" y="{cy - 12:.1f}" width="{w:.1f}" height="24" rx="5" '
+            f'fill="{fill}" stroke="{border}" stroke-dasharray="4 3"/>'
+            f'<text x="{cx:.1f}" y="{cy + base:.1f}" text-anchor="middle">{escape(name)}</text></g>'
+        )
     for it in items:
         kind, i = it
         if kind == "d":
+            continue
+        if kind == "p":
+            out.append(proxy(it))
             continue
         v = order[i]
         cx, cy = centre[it]
