@@ -87,7 +87,8 @@ _getgrad = operator.attrgetter("grad")
 
 
 def _env_names() -> set[str]:
-    return set(float_functions()) | {"sum", "map", "mul", "add", "repeat", "abs", "list", "zip"}
+    names = set(float_functions()) | {"sum", "map", "mul", "add", "repeat", "abs", "list", "zip", "r"}
+    return names | {_fwd_name(op) for op in OPS.values()} | {"sub_", "truediv", "neg", "reduce"}
 
 
 class _Names:
@@ -143,6 +144,12 @@ def _is_const(e: Expr, x: float) -> bool:
     return e.kind == "const" and e.args[0] == x and math.copysign(1.0, e.args[0]) == math.copysign(1.0, x)
 
 
+def _fwd_name(op: Op) -> str:
+    """The name a program calls op's forward by: ``tanh``; ``log_checked`` for an op with a
+    domain (it raises as the eager op does; rules call the IEEE ``log``)."""
+    return op.pyname if op.check is None else f"{op.pyname}_checked"
+
+
 def _checked(op: Op) -> Callable[..., float]:
     """The op's forward, raising (as the eager op does) when the inputs are outside its domain."""
     fwd, check, name = op.fwd, op.check, op.name
@@ -155,7 +162,7 @@ def _checked(op: Op) -> Callable[..., float]:
             raise (ZeroDivisionError if zero else ValueError)(f"{name}: {msg} (in a compiled program)")
         return fwd(*args)
 
-    f.__name__ = op.pyname
+    f.__name__ = _fwd_name(op)
     return f
 
 
@@ -445,11 +452,70 @@ class _Writer:
             return f"{self.name[i]}_bar"
         return f"vec{h[0].j}_bar[{h[1]}]"
 
+    def leaf_slice(self, vec: _Vec) -> str | None:
+        """``_L[a:b]`` if the vector's members are consecutive leaves of the program's leaf list."""
+        lpos = getattr(self, "lpos", None)
+        if lpos is None or any(i not in lpos for i in vec.idx):
+            return None
+        a = lpos[vec.idx[0]]
+        if any(lpos[i] != a + t for t, i in enumerate(vec.idx)):
+            return None
+        return f"_L[{a}:{a + len(vec.idx)}]"
+
     def vec_value(self, vec: _Vec, out: list[str], ind: str) -> str:
         if not vec.built:
             vec.built = True
-            out.append(f"{ind}vec{vec.j} = [{', '.join(self.name[i] for i in vec.idx)}]")
+            sl = self.leaf_slice(vec)
+            if sl is not None:
+                out.append(f"{ind}vec{vec.j} = list(map(_data, {sl}))")
+            else:
+                out.append(f"{ind}vec{vec.j} = [{', '.join(self.name[i] for i in vec.idx)}]")
         return f"vec{vec.j}"
+
+    def target(self, vec: _Vec) -> tuple[_Vec, str, str] | None:
+        """Where the adjoints of the vector's members live, if in consecutive slots of one list:
+        (that vector, the slice to assign, the slice to read)."""
+        if vec.home:
+            return vec, f"vec{vec.j}_bar[:]", f"vec{vec.j}_bar"
+        h0 = self.home.get(vec.idx[0])
+        if h0 is None:
+            return None
+        hv, a = h0
+        if any(self.home.get(p) != (hv, a + t) for t, p in enumerate(vec.idx)):
+            return None
+        sl = f"vec{hv.j}_bar[{a}:{a + len(vec.idx)}]"
+        return hv, sl, sl
+
+    def is_split(self, k: int) -> bool:
+        vs = self.node_vecs.get(k)
+        if vs is None:
+            return False
+        if len(vs) == 1:
+            return self.target(vs[0]) is not None
+        w, x = vs
+        wpos = {p: i for i, p in enumerate(w.idx)}
+        return (
+            self.target(w) is not None
+            and self.target(x) is not None
+            and all(wpos.get(p, -1) <= i for i, p in enumerate(x.idx))
+        )
+
+    def scalar_leaves(self) -> set[int]:
+        """Leaves the program reads by name (the others only through whole vectors)."""
+        need: set[int] = set()
+        for k in self.inner:
+            vs = self.node_vecs.get(k)
+            if vs is None or not self.is_split(k):
+                need.update(p for p in self.parents[k] if not self.ops[p])
+            else:
+                for vec in vs:
+                    if self.leaf_slice(vec) is None:
+                        need.update(p for p in vec.idx if not self.ops[p])
+        if not self.ops[-1]:
+            need.add(len(self.ops) - 1)
+        for gd in self.guards:
+            need.update(v for v in (self.index[gd.a], self.index[gd.b] if isinstance(gd.b, Value) else -1) if v >= 0 and not self.ops[v])
+        return need
 
     def add_to(self, i: int, contrib: str, sign: str, out: list[str], ind: str) -> None:
         """``adjoint(i) += contrib`` (sign '+') or ``-= contrib`` (sign '-'), exactly as the
@@ -514,7 +580,7 @@ class _Writer:
             args = [nm[p] for p in ps]
             if o.param:
                 args.append(_param_src(v._arg))
-            rhs = f"{o.pyname}({', '.join(args)})"
+            rhs = f"{_fwd_name(o)}({', '.join(args)})"
         line = f"{nm[k]} = {rhs}"
         self.fwd_text[k] = line
         lab = v._label
@@ -583,11 +649,13 @@ class _Writer:
         """Adjoints of a wide sum or dot: whole-list updates where the operands' adjoints live in
         one list, element by element (in the kernel's order) otherwise."""
         nm = self.name
+        split = self.is_split(k)
         if op == "sum":
             (x,) = vs
-            if x.home:
-                self.start_vec(x, out, ind)
-                out.append(f"{ind}vec{x.j}_bar[:] = map(add, vec{x.j}_bar, repeat({g}, {len(x.idx)}))")
+            tx = self.target(x)
+            if tx is not None:
+                self.start_vec(tx[0], out, ind)
+                out.append(f"{ind}{tx[1]} = map(add, {tx[2]}, repeat({g}, {len(x.idx)}))")
             else:
                 for p in x.idx:
                     self.add_to(p, g, "+", out, ind)
@@ -595,22 +663,22 @@ class _Writer:
         w, x = vs
         # the kernel goes pair by pair (w_i, then x_i); doing all w's, then all x's, adds to each
         # adjoint in the same order when no node is both some x_i and a later w_j
-        wpos = {p: i for i, p in enumerate(w.idx)}
-        split = w.home and x.home and all(wpos.get(p, -1) <= i for i, p in enumerate(x.idx))
         if g.isidentifier():
             gs = g
         else:
             out.append(f"{ind}_g = {g}")
             gs = "_g"
         if split:
-            self.start_vec(w, out, ind)
-            self.start_vec(x, out, ind)
+            tw, tx = self.target(w), self.target(x)
+            assert tw is not None and tx is not None
+            self.start_vec(tw[0], out, ind)
+            self.start_vec(tx[0], out, ind)
             # skipped when the adjoint is 0 and every w, x is finite: each term would be ±0.0,
             # which changes no adjoint (none is -0.0: inner ones start at 0.0 + ..., and _nz
             # says whether some leaf's .grad was -0.0 when the program started)
             out.append(f"{ind}if {gs} or _nz or not (_fin(vec{x.j}) and _fin(vec{w.j})):")
-            out.append(f"{ind}    vec{w.j}_bar[:] = map(add, vec{w.j}_bar, map({gs}.__mul__, vec{x.j}))")
-            out.append(f"{ind}    vec{x.j}_bar[:] = map(add, vec{x.j}_bar, map({gs}.__mul__, vec{w.j}))")
+            out.append(f"{ind}    {tw[1]} = map(add, {tw[2]}, map({gs}.__mul__, vec{x.j}))")
+            out.append(f"{ind}    {tx[1]} = map(add, {tx[2]}, map({gs}.__mul__, vec{w.j}))")
             return
         for pw, px in zip(w.idx, x.idx):
             self.add_to(pw, f"{gs} * {nm[px]}", "+", out, ind)
@@ -639,8 +707,12 @@ class _Writer:
             "    # leaves: read .data and .grad",
         ]
         ind = "    "
+        self.lpos = pos
+        need = self.scalar_leaves()
         for s in range(0, len(leaf_order), 8):
             chunk = leaf_order[s : s + 8]
+            if not any(k in need for k in chunk):
+                continue
             tgt = ", ".join(nm[k] for k in chunk)
             out.append(f"{ind}{tgt}{',' if len(chunk) == 1 else ''} = map(_data, _L[{s}:{s + len(chunk)}])")
         for vec in self.vecs.values():
@@ -786,7 +858,7 @@ def _program_env() -> dict[str, Any]:
     env = float_functions()
     for op in OPS.values():
         if op.check is not None and op.name not in _INLINE_FWD:
-            env[op.pyname] = _checked(op)
+            env[_fwd_name(op)] = _checked(op)
     env.update(
         sub_=operator.sub,
         truediv=operator.truediv,
@@ -1019,3 +1091,257 @@ def trace(fn: Callable[..., Any], *example_args: Any) -> Program:
         raise TypeError(f"trace: fn must be a function, got {type(fn).__name__}")
     tracer = _Tracer(fn)
     return tracer.trace(example_args)
+
+
+# ---------------------------------------------------------------------------------------------
+# The batched form, for large graphs: nodes of one level and one op are computed by one line
+# ---------------------------------------------------------------------------------------------
+
+
+def _take(idx: Sequence[int]) -> Callable[[Sequence[float]], tuple[float, ...]]:
+    """A C-speed gather: ``_take(idx)(xs) == tuple(xs[i] for i in idx)``."""
+    if len(idx) == 1:
+        i = idx[0]
+        return lambda xs: (xs[i],)
+    return operator.itemgetter(*idx)
+
+
+class _Batched:
+    """Writes a graph as a few dozen lines: one line per (level, op) of the forward pass, one per
+    (level, op, argument) of contributions in the backward pass, one per (level, count) to add
+    each node's contributions up in the order ``backward()`` adds them (``0.0 + c1 + c2 + ...``).
+
+    Values live in the list V, adjoints in A, contributions in C (all by slot); gathers are
+    ``operator.itemgetter``s, so the per-node work runs at C speed in ``map``.
+    """
+
+    def __init__(self, order: list[Value]) -> None:
+        self.order = order
+        self.env = _program_env()
+        self.env["reduce"] = functools.reduce
+        self.nt = 0
+        self.helpers: list[str] = []
+
+    def table(self, obj: Any) -> str:
+        name = f"_T{self.nt}"
+        self.nt += 1
+        self.env[name] = obj
+        return name
+
+    def take(self, idx: Sequence[int]) -> str:
+        return self.table(_take(idx))
+
+    def program(self) -> Program:
+        order = self.order
+        n = len(order)
+        index = {v: k for k, v in enumerate(order)}
+        ops = [v._op for v in order]
+        parents = [tuple(index[p] for p in v._prev) for v in order]
+        level = [0] * n
+        for k in range(n):
+            if ops[k]:
+                level[k] = 1 + max(level[p] for p in parents[k])
+        leaves = [k for k in range(n) if not ops[k]]
+        vslot = [0] * n
+        for s, k in enumerate(leaves):
+            vslot[k] = s
+        top = max(level)
+        # groups of inner nodes: (level, op, parameter)
+        groups: dict[tuple[int, str, str], list[int]] = {}
+        for k in range(n):
+            if ops[k]:
+                key = repr(order[k]._arg) if ops[k] not in ("sum", "dot") else len(parents[k])
+                groups.setdefault((level[k], ops[k], str(key)), []).append(k)
+        by_level: dict[int, list[tuple[str, list[int]]]] = {}
+        for (lv, op, _), ks in groups.items():
+            by_level.setdefault(lv, []).append((op, ks))
+        out = [
+            "def program():",
+            f'    """A graph of {n} nodes ({len(leaves)} leaves) in {top} levels, batched: each line',
+            "    computes one op for every node of a level. V: values, A: adjoints, C: contributions",
+            '    (slots chosen by autograd.compile; the readable form is for graphs of a few thousand nodes)."""',
+            "    V = list(map(_data, _L))",
+        ]
+        nv = len(leaves)
+        for lv in range(1, top + 1):
+            for op, ks in by_level.get(lv, []):
+                for k in ks:
+                    vslot[k] = nv
+                    nv += 1
+                out.append(f"    V += {self.forward_expr(op, ks, parents, vslot)}  # level {lv}: {len(ks)} x {op}")
+        # edges in the order backward() adds them: consumers in reverse topological order,
+        # arguments in order (a dot's pairs w_i, x_i in turn)
+        inner = [k for k in range(n) if ops[k]]
+        edges_of: list[list[int]] = [[] for _ in range(n)]  # per node: edge ids, in order
+        edge_base = [0] * n
+        ne = 0
+        for k in reversed(inner):
+            ps = parents[k]
+            edge_base[k] = ne
+            if ops[k] == "dot":
+                h = len(ps) // 2
+                seq = [p for i in range(h) for p in (ps[i], ps[h + i])]
+            else:
+                seq = list(ps)
+            for p in seq:
+                edges_of[p].append(ne)
+                ne += 1
+        cslot = [0] * ne
+        aslot = [0] * n
+        out.append("    # backward: each level's adjoints, then their contributions to the level below")
+        out.append("    A = [1.0]")
+        root = n - 1
+        aslot[root] = 0
+        na = 1
+        nc = 0
+        for lv in range(top, 0, -1):
+            # adjoints of this level's nodes: 0.0 + c1 + c2 + ... (the root's is 1.0)
+            if lv != top:
+                by_count: dict[int, list[int]] = {}
+                for _, ks in by_level.get(lv, []):
+                    for k in ks:
+                        by_count.setdefault(len(edges_of[k]), []).append(k)
+                for cnt, ks in sorted(by_count.items()):
+                    for k in ks:
+                        aslot[k] = na
+                        na += 1
+                    e = self.reduce_expr(ks, edges_of, cslot, "repeat(0.0)")
+                    out.append(f"    A += {e}  # level {lv}: {len(ks)} adjoints of {cnt} terms")
+            for op, ks in by_level.get(lv, []):
+                nc = self.backward_group(op, ks, parents, vslot, aslot, edge_base, cslot, nc, out, lv)
+        # leaves: .grad + c1 + c2 + ..., in order
+        out.append("    # leaves: their .grad plus their contributions, in order")
+        by_count = {}
+        for k in leaves:
+            by_count.setdefault(len(edges_of[k]), []).append(k)
+        for cnt, ks in sorted(by_count.items()):
+            objs = self.table(tuple(order[k] for k in ks))
+            e = self.reduce_expr(ks, edges_of, cslot, f"map(_grad, {objs})")
+            out.append(f"    for v, g in zip({objs}, {e}):")
+            out.append("        v.grad = g")
+        out.append(f"    return V[{vslot[root]}]")
+        out.append("")
+        body = "\n".join(self.helpers + out).replace("    A = [1.0]", "    C = []\n    A = [1.0]")
+        leaves_t = tuple(order[k] for k in leaves)
+        self.env["_L"] = leaves_t
+        fn = run_source(body, "program", self.env)["program"]
+        return Program(body, fn, leaves_t, n)
+
+    def reduce_expr(self, ks: list[int], edges_of: list[list[int]], cslot: list[int], start: str) -> str:
+        """start + c_1 + c_2 + ... for each node of ks (all with the same number of terms)."""
+        cnt = len(edges_of[ks[0]])
+        if cnt > _ZIP_MAX:
+            ts = self.table(tuple(_take([cslot[x] for x in edges_of[k]]) for k in ks))
+            return f"map(reduce, repeat(add), map(_call, {ts}, repeat(C)), {start})"
+        if cnt == 1:
+            return f"map(add, {start}, {self.take([cslot[edges_of[k][0]] for k in ks])}(C))"
+        cols = ", ".join(f"{self.take([cslot[edges_of[k][j]] for k in ks])}(C)" for j in range(cnt))
+        return f"map(reduce, repeat(add), zip({cols}), {start})"
+
+    def forward_expr(self, op: str, ks: list[int], parents: list[tuple[int, ...]], vslot: list[int]) -> str:
+        v0 = self.order[ks[0]]
+        o = OPS[op]
+        if op in ("sum", "dot"):
+            # grouped by length: one gather per column, summed row by row (sum's own order)
+            ps0 = parents[ks[0]]
+            h = len(ps0) if op == "sum" else len(ps0) // 2
+            if h > _ZIP_MAX:
+                if op == "sum":
+                    ts = self.table(tuple(_take([vslot[p] for p in parents[k]]) for k in ks))
+                    return f"[sum(t(V)) for t in {ts}]"
+                pairs = []
+                for k in ks:
+                    ps = parents[k]
+                    pairs.append((_take([vslot[p] for p in ps[:h]]), _take([vslot[p] for p in ps[h:]])))
+                ts = self.table(tuple(pairs))
+                return f"[sum(map(mul, w(V), x(V))) for w, x in {ts}]"
+            if op == "sum":
+                cols = [f"{self.take([vslot[parents[k][i]] for k in ks])}(V)" for i in range(h)]
+            else:
+                cols = [
+                    f"map(mul, {self.take([vslot[parents[k][i]] for k in ks])}(V), "
+                    f"{self.take([vslot[parents[k][h + i]] for k in ks])}(V))"
+                    for i in range(h)
+                ]
+            return f"map(sum, zip({', '.join(cols)}))"
+        arity = len(parents[ks[0]])
+        cols = [self.take([vslot[parents[k][j]] for k in ks]) + "(V)" for j in range(arity)]
+        if op in _INLINE_FWD or op == "neg":
+            f = {"+": "add", "-": "sub_", "*": "mul", "/": "truediv", "neg": "neg"}[op]
+        else:
+            f = _fwd_name(o)
+        if o.param:
+            cols.append(f"repeat({self.table(v0._arg)})")
+        return f"map({f}, {', '.join(cols)})"
+
+    def backward_group(
+        self, op: str, ks: list[int], parents: list[tuple[int, ...]], vslot: list[int],
+        aslot: list[int], edge_base: list[int], cslot: list[int], nc: int, out: list[str], lv: int,
+    ) -> int:
+        o = OPS[op]
+        v0 = self.order[ks[0]]
+        if op in ("sum", "dot", "+", "*"):
+            # one line: the consumer's adjoint (times the other factor, for * and dot) per edge
+            gi: list[int] = []
+            oth: list[int] = []
+            for k in ks:
+                ps = parents[k]
+                if op == "dot":
+                    h = len(ps) // 2
+                    for i in range(h):
+                        gi += (aslot[k], aslot[k])
+                        oth += (vslot[ps[h + i]], vslot[ps[i]])
+                elif op == "*":
+                    gi += (aslot[k], aslot[k])
+                    oth += (vslot[ps[1]], vslot[ps[0]])
+                else:
+                    gi += [aslot[k]] * len(ps)
+                m = len(ps)
+                for j in range(m):
+                    cslot[edge_base[k] + j] = nc + len(gi) - m + j
+            if op in ("sum", "+"):
+                out.append(f"    C += {self.take(gi)}(A)  # level {lv}: {len(ks)} x {op}, d = 1")
+            else:
+                out.append(f"    C += map(mul, {self.take(gi)}(A), {self.take(oth)}(V))  # level {lv}: {len(ks)} x {op}")
+            return nc + len(gi)
+        arity = len(parents[ks[0]])
+        argn = tuple(f"x{i}" for i in range(arity))
+        exprs = rule_exprs(o, argn, "z", v0._arg if o.param else None)
+        ga = self.take([aslot[k] for k in ks]) + "(A)"
+        for j, e in enumerate(exprs):
+            for i, k in enumerate(ks):
+                cslot[edge_base[k] + j] = nc + i
+            fold = not o.param
+            if fold and _is_const(e, 1.0):
+                out.append(f"    C += {ga}  # level {lv}: {len(ks)} x {op}, argument {j}: d = 1")
+            elif fold and _is_const(e, -1.0):
+                out.append(f"    C += map(neg, {ga})  # level {lv}: {len(ks)} x {op}, argument {j}: d = -1")
+            else:
+                used: dict[str, int] = {}
+                _uses(e, used)
+                params = [a for a in (*argn, "z") if a in used]
+                fname = f"_d{self.nt}"
+                self.nt += 1
+                fsrc = f"def {fname}(g, {', '.join(params)}):\n    return g * {source_factor(e)}\n" if params else (
+                    f"def {fname}(g):\n    return g * {source_factor(e)}\n"
+                )
+                self.helpers.append(f"# {o.name}: d z / d x{j}\n" + fsrc)
+                cols = [ga]
+                for a in params:
+                    if a == "z":
+                        cols.append(self.take([vslot[k] for k in ks]) + "(V)")
+                    else:
+                        jj = int(a[1:])
+                        cols.append(self.take([vslot[parents[k][jj]] for k in ks]) + "(V)")
+                out.append(f"    C += map({fname}, {', '.join(cols)})  # level {lv}: {len(ks)} x {op}, argument {j}: {source(e)}")
+            nc += len(ks)
+        return nc
+
+
+def _uses(e: Expr, counts: dict[str, int]) -> None:
+    if e.kind == "var":
+        counts[e.args[0]] = counts.get(e.args[0], 0) + 1
+    else:
+        for a in e.args:
+            if isinstance(a, Expr):
+                _uses(a, counts)
