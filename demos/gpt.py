@@ -125,6 +125,7 @@ def train(
         result.losses.append(loss.data)
         if on_step is not None:
             on_step(k, loss.data)
+        del loss  # let this step's graph go now, not during the next step's forward pass
     result.seconds = time.perf_counter() - start
     return result
 
