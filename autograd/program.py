@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 import keyword
 import math
 import operator
-import re
-import inspect
 import os
+import re
 import sys
 import threading
 from collections import Counter
@@ -98,12 +98,7 @@ class _Names:
         self.taken = _env_names() | set(keyword.kwlist) | set(dir(builtins))
 
     def pick(self, label: str, k: int) -> str:
-        if (
-            label
-            and _NAME_OK.match(label)
-            and not _RESERVED_NAME.match(label)
-            and label not in self.taken
-        ):
+        if label and _NAME_OK.match(label) and not _RESERVED_NAME.match(label) and label not in self.taken:
             self.taken.add(label)
             return label
         name = f"v{k}"
@@ -247,7 +242,7 @@ def _verify(w: _Writer, s: int, P: int, R: int, pos: dict[int, int], nuses: list
             if len(set(ps)) != R:
                 return None
             groups.setdefault(p0, []).append((i, a))
-    for p0, slots in groups.items():
+    for slots in groups.values():
         i0, a0 = slots[0]
         for r in range(R):
             leaf = parents[inner[s + r * P + i0]][a0]
@@ -320,7 +315,7 @@ READABLE_MAX = 2_000
 LINES_MAX = 20_000
 
 
-def compile(output: Value, *, batched: bool | None = None) -> Program:  # noqa: A001
+def compile(output: Value, *, batched: bool | None = None) -> Program:
     """Freeze the graph of `output` into a `Program` (see the module docstring).
 
     The graph is replayed as it was built: Python code that built it is not seen, so a graph
@@ -373,7 +368,7 @@ class _Writer:
                     self.home_expr[k] = f"_o{ru}_{j}_bar[{'r' if r == 0 else r}]"
                     if r:
                         self.name[k] = f"_o{ru}_{j}[{r}]"
-            for j, (i, a) in enumerate(run.varying):
+            for i, a in run.varying:
                 p0 = self.parents[self.inner[run.s + i]][a]
                 run.vnames.append(self.name[p0])
                 for r in range(run.R):
@@ -426,7 +421,12 @@ class _Writer:
 
     def too_long(self) -> bool:
         """An estimate: would the program have more than LINES_MAX lines?"""
-        looped = {k for run in self.runs for r in range(1, run.R) for k in self.inner[run.s + r * run.P : run.s + (r + 1) * run.P]}
+        looped = {
+            k
+            for run in self.runs
+            for r in range(1, run.R)
+            for k in self.inner[run.s + r * run.P : run.s + (r + 1) * run.P]
+        }
         lines = 0
         for k in self.inner:
             if k not in looped:
@@ -514,7 +514,11 @@ class _Writer:
         if not self.ops[-1]:
             need.add(len(self.ops) - 1)
         for gd in self.guards:
-            need.update(v for v in (self.index[gd.a], self.index[gd.b] if isinstance(gd.b, Value) else -1) if v >= 0 and not self.ops[v])
+            need.update(
+                v
+                for v in (self.index[gd.a], self.index[gd.b] if isinstance(gd.b, Value) else -1)
+                if v >= 0 and not self.ops[v]
+            )
         return need
 
     def add_to(self, i: int, contrib: str, sign: str, out: list[str], ind: str) -> None:
@@ -574,7 +578,9 @@ class _Writer:
                 rhs = f"sum(map(mul, {self.vec_value(vs[0], out, ind)}, {self.vec_value(vs[1], out, ind)}))"
             else:
                 h = len(ps) // 2
-                rhs = f"sum(map(mul, ({''.join(nm[p] + ', ' for p in ps[:h])}), ({''.join(nm[p] + ', ' for p in ps[h:])})))"
+                ws = "".join(nm[p] + ", " for p in ps[:h])
+                xs = "".join(nm[p] + ", " for p in ps[h:])
+                rhs = f"sum(map(mul, ({ws}), ({xs})))"
         else:
             o = OPS[op]
             args = [nm[p] for p in ps]
@@ -616,7 +622,7 @@ class _Writer:
         if tpl is None:
             argn = tuple(f"_x{i}" for i in range(len(ps)))
             exprs = rule_exprs(o, argn, "_z", v._arg if o.param else None)
-            marks = {a: "{%d}" % i for i, a in enumerate(argn)}
+            marks = {a: "{" + str(i) + "}" for i, a in enumerate(argn)}
             marks["_z"] = "{z}"
             tpl = []
             for e in exprs:
@@ -740,10 +746,12 @@ class _Writer:
             at = max(index[gd.a], index[gd.b] if isinstance(gd.b, Value) else -1)
             rhs = nm[index[gd.b]] if isinstance(gd.b, Value) else _num(gd.b)
             test = f"{nm[index[gd.a]]} {gd.op} {rhs}"
-            guard_at.setdefault(at if self.ops[at] else -1, []).extend([
-                f"{ind}if {'not ' if gd.result else ''}({test}):  # guard: {comment(gd.site, 70)}",
-                f"{ind}    raise _GuardFailed({gi})",
-            ])
+            guard_at.setdefault(at if self.ops[at] else -1, []).extend(
+                [
+                    f"{ind}if {'not ' if gd.result else ''}({test}):  # guard: {comment(gd.site, 70)}",
+                    f"{ind}    raise _GuardFailed({gi})",
+                ]
+            )
         out.extend(guard_at.get(-1, []))
         self.guard_at = guard_at
         run_at = {run.s: (ru, run) for ru, run in enumerate(self.runs)}
@@ -913,9 +921,10 @@ class _Recorder:
     def site(self) -> str:
         f: Any = sys._getframe(2)
         code = getattr(self.fn, "__code__", None)
-        first = None
+        first: Any = None
         while f is not None:
-            if f.f_code is code:
+            c = f.f_code
+            if code is not None and c is code:
                 return f"{f.f_code.co_filename}:{f.f_lineno} (in {f.f_code.co_name})"
             if first is None and os.path.dirname(os.path.abspath(f.f_code.co_filename)) != _PKG:
                 first = f
@@ -935,7 +944,11 @@ class _Recorder:
         def compare(op: str, orig: Callable[[Value, Any], bool]) -> Callable[[Value, Any], bool]:
             def cmp(self: Value, other: Any) -> bool:
                 result = orig(self, other)
-                if self._op or self in rec.inputs or (other.__class__ is Value and (other._op or other in rec.inputs)):
+                if (
+                    self._op
+                    or self in rec.inputs
+                    or (other.__class__ is Value and (other._op or other in rec.inputs))
+                ):
                     b = other if other.__class__ is Value else float(other)
                     rec.guards.append(_Guard(self, op, b, bool(result), rec.site()))
                 return result
@@ -964,9 +977,13 @@ class _Recorder:
                 "it would depend on the number. Compare explicitly (v > 0), which becomes a guard"
             )
 
-        Value.data = property(data_get, data_set)  # type: ignore[assignment,method-assign]
+        setattr(Value, "data", property(data_get, data_set))  # noqa: B010 (a slot, for mypy)
         for n in ("__lt__", "__le__", "__gt__", "__ge__"):
-            setattr(Value, n, compare({"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}[n], self.saved[n]))
+            setattr(
+                Value,
+                n,
+                compare({"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}[n], self.saved[n]),
+            )
         Value.__bool__ = no_bool  # type: ignore[attr-defined]
         return self
 
@@ -1017,7 +1034,10 @@ class _Tracer:
             for j in range(len(cnt)):
                 inputs[k].label = base if shape[i] is None else f"{base}_{j}"
                 k += 1
-        structured = [_build(s, iter(inputs[sum(len(_count(args[j])) for j in range(i)):])) for i, s in enumerate(shape)]
+        structured = [
+            _build(s, iter(inputs[sum(len(_count(args[j])) for j in range(i)) :]))
+            for i, s in enumerate(shape)
+        ]
         with _Recorder(self.fn, set(inputs)) as rec:
             out = self.fn(*structured)
         if out.__class__ is not Value:
@@ -1032,7 +1052,9 @@ class _Tracer:
                         "the program could not check that comparison on new inputs"
                     )
         if len(order) > MAX_NODES:
-            raise ProgramError(f"trace: the graph has {len(order):,} nodes; at most {MAX_NODES:,} are supported")
+            raise ProgramError(
+                f"trace: the graph has {len(order):,} nodes; at most {MAX_NODES:,} are supported"
+            )
         # every input is a leaf of the program, even one the result does not depend on
         extra = [v for v in inputs if v not in have]
         w = _Writer(order, rec.guards)
@@ -1159,7 +1181,7 @@ class _Batched:
             "def program():",
             f'    """A graph of {n} nodes ({len(leaves)} leaves) in {top} levels, batched: each line',
             "    computes one op for every node of a level. V: values, A: adjoints, C: contributions",
-            '    (slots chosen by autograd.compile; the readable form is for graphs of a few thousand nodes)."""',
+            '    (slots chosen by autograd.compile)."""',
             "    V = list(map(_data, _L))",
         ]
         nv = len(leaves)
@@ -1168,7 +1190,9 @@ class _Batched:
                 for k in ks:
                     vslot[k] = nv
                     nv += 1
-                out.append(f"    V += {self.forward_expr(op, ks, parents, vslot)}  # level {lv}: {len(ks)} x {op}")
+                out.append(
+                    f"    V += {self.forward_expr(op, ks, parents, vslot)}  # level {lv}: {len(ks)} x {op}"
+                )
         # edges in the order backward() adds them: consumers in reverse topological order,
         # arguments in order (a dot's pairs w_i, x_i in turn)
         inner = [k for k in range(n) if ops[k]]
@@ -1214,7 +1238,7 @@ class _Batched:
         by_count = {}
         for k in leaves:
             by_count.setdefault(len(edges_of[k]), []).append(k)
-        for cnt, ks in sorted(by_count.items()):
+        for _, ks in sorted(by_count.items()):
             objs = self.table(tuple(order[k] for k in ks))
             e = self.reduce_expr(ks, edges_of, cslot, f"map(_grad, {objs})")
             out.append(f"    for v, g in zip({objs}, {e}):")
@@ -1275,8 +1299,17 @@ class _Batched:
         return f"map({f}, {', '.join(cols)})"
 
     def backward_group(
-        self, op: str, ks: list[int], parents: list[tuple[int, ...]], vslot: list[int],
-        aslot: list[int], edge_base: list[int], cslot: list[int], nc: int, out: list[str], lv: int,
+        self,
+        op: str,
+        ks: list[int],
+        parents: list[tuple[int, ...]],
+        vslot: list[int],
+        aslot: list[int],
+        edge_base: list[int],
+        cslot: list[int],
+        nc: int,
+        out: list[str],
+        lv: int,
     ) -> int:
         o = OPS[op]
         v0 = self.order[ks[0]]
@@ -1302,7 +1335,10 @@ class _Batched:
             if op in ("sum", "+"):
                 out.append(f"    C += {self.take(gi)}(A)  # level {lv}: {len(ks)} x {op}, d = 1")
             else:
-                out.append(f"    C += map(mul, {self.take(gi)}(A), {self.take(oth)}(V))  # level {lv}: {len(ks)} x {op}")
+                out.append(
+                    f"    C += map(mul, {self.take(gi)}(A), {self.take(oth)}(V))"
+                    f"  # level {lv}: {len(ks)} x {op}"
+                )
             return nc + len(gi)
         arity = len(parents[ks[0]])
         argn = tuple(f"x{i}" for i in range(arity))
@@ -1322,8 +1358,10 @@ class _Batched:
                 params = [a for a in (*argn, "z") if a in used]
                 fname = f"_d{self.nt}"
                 self.nt += 1
-                fsrc = f"def {fname}(g, {', '.join(params)}):\n    return g * {source_factor(e)}\n" if params else (
-                    f"def {fname}(g):\n    return g * {source_factor(e)}\n"
+                fsrc = (
+                    f"def {fname}(g, {', '.join(params)}):\n    return g * {source_factor(e)}\n"
+                    if params
+                    else (f"def {fname}(g):\n    return g * {source_factor(e)}\n")
                 )
                 self.helpers.append(f"# {o.name}: d z / d x{j}\n" + fsrc)
                 cols = [ga]
@@ -1333,7 +1371,10 @@ class _Batched:
                     else:
                         jj = int(a[1:])
                         cols.append(self.take([vslot[parents[k][jj]] for k in ks]) + "(V)")
-                out.append(f"    C += map({fname}, {', '.join(cols)})  # level {lv}: {len(ks)} x {op}, argument {j}: {source(e)}")
+                out.append(
+                    f"    C += map({fname}, {', '.join(cols)})"
+                    f"  # level {lv}: {len(ks)} x {op}, argument {j}: {source(e)}"
+                )
             nc += len(ks)
         return nc
 

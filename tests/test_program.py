@@ -5,7 +5,7 @@ from __future__ import annotations
 import linecache
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -31,7 +31,9 @@ def same(a: float, b: float) -> bool:
 Builder = Callable[[list[Value]], Value]
 
 
-def check_parity(build: Builder, data: list[float], new_data: list[list[float]] = (), **kw: Any) -> P.Program:  # type: ignore[assignment]
+def check_parity(
+    build: Builder, data: list[float], new_data: Sequence[list[float]] = (), **kw: Any
+) -> P.Program:
     """compile(build(leaves)) then run() at `data` and each of `new_data` must give the value and
     the leaf .grads that rebuilding eagerly and calling backward() gives."""
     leaves = [Value(x) for x in data]
@@ -156,7 +158,7 @@ def random_graph(rng: random.Random, n_leaves: int, n_nodes: int) -> Builder:
     pool = n_leaves
     for _ in range(n_nodes):
         kind = rng.random()
-        pick = lambda: rng.randrange(pool)  # noqa: E731
+        pick = lambda: rng.randrange(pool)  # noqa: E731, B023 (used at once)
         if kind < 0.35:
             op = rng.choice(["+", "-", "*", "/", "pow", "maximum", "minimum"])
             steps.append((op, None, (pick(), pick())))
@@ -416,10 +418,10 @@ def test_hostile_labels_reach_the_source_only_as_escaped_comments(seed: int) -> 
         return c
 
     prog = check_parity(build, [0.5, -1.5], [[2.0, 0.25]])
-    for line in prog.source.splitlines():
+    for line in prog.source.splitlines()[3:]:  # after the docstring
         code = line.split("#", 1)[0]
         for bad in ("import", "os.", "system", '"""', "'''", "\\", "\x00", "pwned"):
-            assert bad not in code or (bad == '"""' and "Generated" in line or '"""' in line and "The adjoint" in line), line
+            assert bad not in code, line
     assert "\x00" not in prog.source and "\u2028" not in prog.source
     compile(prog.source, "<check>", "exec")  # it is valid Python on its own
 
@@ -465,7 +467,8 @@ def test_trace_refuses_reading_data_and_truth_values_naming_the_line() -> None:
             return y
         return -y
 
-    with pytest.raises(P.ProgramError, match=r"test_program.py:\d+ \(in reads\) reads .data of a computed Value"):
+    msg = r"test_program.py:\d+ \(in reads\) reads .data of a computed Value"
+    with pytest.raises(P.ProgramError, match=msg):
         autograd.trace(reads, 1.0)
 
     def truth(x: Value) -> Value:
