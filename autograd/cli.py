@@ -26,6 +26,7 @@ import argparse
 import ast
 import io
 import json
+import keyword
 import math
 import sys
 import tokenize
@@ -442,11 +443,21 @@ def _parse_flat(expr: str, lines: list[str]) -> ast.Expression:
             a, as_ = operands.pop()
             place(ast.BinOp(left=a, op=_OPNODE[op](), right=x), (as_[0], as_[1], xs[2], xs[3]))
 
-    skip = (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT)
+    skip = (tokenize.NL, tokenize.ENDMARKER, tokenize.DEDENT)
+    ended = False  # a NEWLINE outside parentheses ends the expression
     for tok in _tokens(expr):
         kind_t, text, (row, col), (erow, ecol) = tok.type, tok.string, tok.start, tok.end
         if kind_t in skip and not text.strip():
             continue
+        if kind_t == tokenize.NEWLINE:
+            ended = True
+            continue
+        if kind_t == tokenize.INDENT:
+            raise syntax("unexpected indent", row, col)
+        if ended:
+            raise syntax("invalid syntax (the expression goes on after a line break)", row, col)
+        if kind_t == tokenize.NAME and keyword.iskeyword(text):
+            raise ExpressionError(f"'{text}' is not allowed here ({_ONLY})", (row, col, ecol))
         if kind_t in (tokenize.NUMBER, tokenize.NAME):
             if not expect_operand:
                 raise syntax("an operator is missing before this", row, col, len(text))
@@ -478,13 +489,13 @@ def _parse_flat(expr: str, lines: list[str]) -> ast.Expression:
             expect_operand = True
             continue
         if text in (")", ","):
+            if expect_operand:  # only f() may close with nothing before it
+                if not (text == ")" and ops and ops[-1][0] == "call" and argc[-1] == 0):
+                    raise syntax("an operand is missing before this", row, col)
             while ops and ops[-1][0] in ("bin", "unary"):
                 reduce_one()
             if not ops:
                 raise syntax(f"unmatched '{text}'", row, col)
-            empty_call = text == ")" and ops[-1][0] == "call" and argc[-1] == 0
-            if expect_operand and not empty_call:
-                raise syntax("an operand is missing before this", row, col)
             if ops[-1][0] == "paren":
                 if text == ",":
                     raise ExpressionError(f"tuples not allowed ({_ONLY})", (row, col, col + 1))
@@ -524,6 +535,8 @@ def _parse_flat(expr: str, lines: list[str]) -> ast.Expression:
         if expect_operand and text in _PREC:
             raise syntax("an operand is missing before this", row, col, width)
         raise ExpressionError(f"'{text}' is not allowed here ({_ONLY})", (row, col, col + width))
+    if len(lines) > 1 and lines[-1] and not lines[-1].strip():  # as Python's parser says
+        raise syntax("unexpected indent", len(lines), 0)
     if expect_operand:
         raise syntax(
             "invalid syntax (the expression ends too early)", len(lines), len(lines[-1].rstrip())

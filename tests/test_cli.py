@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -496,6 +497,31 @@ def test_the_flat_parser_builds_what_ast_parse_builds(built: Built) -> None:
     assert ast.dump(_parse_flat(text, lines), include_attributes=True) == ast.dump(
         ast.parse(text, mode="eval"), include_attributes=True
     )
+
+
+TOKENS = ["x", "y", "2", "1.5", "1e3", "0x1f", "1_0", "tanh", "exp", "if", "not ", "lambda:", "+", "-",
+          "*", "/", "**", "//", "%", "@", "~", "<", "=", "(", ")", ",", ".", "[", "]", "'a'", " ", "\n",
+          "\t", "é", "𝔵", "j"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=24).map("".join))
+def test_the_flat_parser_accepts_exactly_what_python_accepts(text: str) -> None:
+    """On any token soup: a clean ExpressionError, or the very tree ast.parse makes."""
+    from autograd.cli import ExpressionError
+
+    try:
+        ours: str | None = ast.dump(_parse_flat(text, text.split("\n")), include_attributes=True)
+    except ExpressionError:
+        ours = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs: str | None = ast.dump(ast.parse(text, mode="eval"), include_attributes=True)
+    except SyntaxError:
+        theirs = None
+    if ours is not None:
+        assert ours == theirs
 
 
 @pytest.mark.parametrize(
