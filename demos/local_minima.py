@@ -20,8 +20,8 @@ guaranteed to find the global minimum of the error, and it has trouble crossing 
    and binary (every hidden activation below 0.2 or above 0.8). Plot: ``encoder.png``.
 
 The numbers are measured, not assumed: the counts printed are the ones of this run. The full
-run takes a minute or two; ``--quick`` uses seeds 0-9 and fewer steps (XOR) and seeds 0-1
-(encoder).
+run takes about 2 minutes of CPU time (more on a busy machine); ``--quick`` uses seeds 0-9 and
+fewer steps (XOR) and seeds 0-1 (encoder).
 """
 
 from __future__ import annotations
