@@ -86,6 +86,12 @@ class XorRun:
     def solved(self) -> bool:
         return self.errors[-1] < SOLVED
 
+    @property
+    def plateau_steps(self) -> int | None:
+        """Steps until E first fell below 0.4, leaving the plateau at E = 0.5 where all four
+        outputs are near 1/2 (None if it never did)."""
+        return next((k for k, e in enumerate(self.errors) if e < 0.4), None)
+
 
 def descend(w: list[float], steps: int, eta: float = ETA,
             stop_below: float | None = None) -> tuple[list[float], list[float], float]:
@@ -161,6 +167,10 @@ def report(r: Result) -> None:
     print(f"XOR, 2-2-1 logistic network, E = sum of 1/2 (t - y)^2, gradient descent eta = {ETA}, "
           f"{r.steps} steps, seeds {seeds[0]}-{seeds[-1]}:")
     print(f"  solved (E < {SOLVED}): {solved} of {len(r.xor)}")
+    left = sorted(k for x in r.xor if x.solved and (k := x.plateau_steps) is not None)
+    if left:
+        print(f"    steps on the starting plateau E = 0.5 (until E < 0.4) before solving: fewest "
+              f"{left[0]}, median {left[len(left) // 2]}, most {left[-1]}")
     print(f"  stalled: {len(r.stalled)} of {len(r.xor)}")
     if r.stalled:
         print("    seed | final E  | |grad E|  | smallest Hessian | y for (0,0) (0,1) (1,0) (1,1) | "

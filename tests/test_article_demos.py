@@ -331,6 +331,9 @@ def test_local_minima_counts_and_criteria(tmp_path: Path, capsys: pytest.Capture
         w1 = [w - lm.ETA * g for w, g in zip(w0, central_diff(plain_xor_error, w0))]
         assert abs(plain_xor_error(w1) - x.errors[1]) < 1e-8
     assert f"solved (E < {lm.SOLVED}): {sum(x.solved for x in r.xor)} of 10" in out
+    for x in r.xor:  # the plateau: E stayed >= 0.4 before that step, dropped below at it
+        k = x.plateau_steps
+        assert k is not None and min(x.errors[:k], default=1.0) >= 0.4 > x.errors[k]
     assert r.stalled  # seeds 2 and 5 stall in the quick run
     for x in r.stalled:
         # the Hessian against second differences, and the smallest eigenvalue as a lower bound
