@@ -351,14 +351,25 @@ def _text(lines: list[str], span: Span) -> str:
     return lines[span[0] - 1][span[1] : span[2]]
 
 
-def _unknown_names(names: list[str]) -> str:
-    quoted = ", ".join(f"'{n}'" for n in names)
-    given = " ".join(f"{n}=NUMBER" for n in names)
+def _unknown_names(names: list[str], shown: int = 6) -> str:
+    """Name the missing variables (the first few of many), and say how to give them."""
+    quoted = ", ".join(f"'{n:.30}'" for n in names[:shown])
+    given = " ".join(f"{n:.30}=NUMBER" for n in names[:shown])
+    if len(names) > shown:
+        quoted += f" and {len(names) - shown} more"
+        given += " ..."
     which = "name" if len(names) == 1 else "names"
     return (
         f"unknown {which} {quoted}: give values on the command line ({given}); "
-        f"the functions are {', '.join(FUNCTIONS)}"
+        f"'{PROG} --help' lists the functions"
     )
+
+
+def _did_you_mean(name: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
+    return f"did you mean '{close[0]}'? " if close else ""
 
 
 def _check_call(
@@ -372,7 +383,8 @@ def _check_call(
     if func.id not in FUNCTIONS:
         bad(
             func,
-            f"unknown function '{func.id}': the functions are {', '.join(FUNCTIONS)}",
+            f"unknown function '{func.id:.40}': {_did_you_mean(func.id)}the functions are "
+            f"{', '.join(FUNCTIONS)}",
             None,
         )
         return
