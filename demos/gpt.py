@@ -149,8 +149,8 @@ def plot_loss(losses: list[float], path: Path, plt: Any, title: str, vocab: int)
     run = [sum(losses[max(0, i - w + 1) : i + 1]) / (i + 1 - max(0, i - w + 1)) for i in range(len(losses))]
     ax.plot(steps, run, color="#2952a3", linewidth=2, label=f"mean of the last {w} steps")
     ax.axhline(math.log(vocab), color="#888888", linestyle=":", linewidth=1)
-    ax.text(1, math.log(vocab), f"ln {vocab}: a uniform guess", va="bottom", ha="left", fontsize=8,
-            color="#555555")
+    ax.text(0.35 * len(losses), math.log(vocab), f"ln {vocab}: a uniform guess", va="bottom",
+            ha="left", fontsize=8, color="#555555", backgroundcolor="white")
     ax.set_xlabel("step")
     ax.set_ylabel("mean cross-entropy (nats per character)")
     ax.set_title(title, fontsize=10)
