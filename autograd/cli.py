@@ -351,7 +351,7 @@ def _text(lines: list[str], span: Span) -> str:
     return lines[span[0] - 1][span[1] : span[2]]
 
 
-def _unknown_names(names: list[str], shown: int = 6) -> str:
+def _unknown_names(names: list[str], shown: int = 4) -> str:
     """Name the missing variables (the first few of many), and say how to give them."""
     quoted = ", ".join(f"'{n:.30}'" for n in names[:shown])
     given = " ".join(f"{n:.30}=NUMBER" for n in names[:shown])
