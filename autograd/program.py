@@ -313,6 +313,8 @@ READABLE_MAX = 2_000
 #: a program longer than this (a large graph without repeated blocks) is written in the batched
 #: form instead, since CPython compiles about 50,000 lines a second
 LINES_MAX = 20_000
+#: programs longer than this are refused (about 5 s of compiling)
+LINES_HARD = 100_000
 
 
 def compile(output: Value, *, batched: bool | None = None) -> Program:
@@ -335,9 +337,33 @@ def compile(output: Value, *, batched: bool | None = None) -> Program:
     if batched and order[-1]._op:
         return _Batched(order).program()
     w = _Writer(order)
-    if batched is None and order[-1]._op and w.too_long():
-        return _Batched(order).program()
+    lines = w.estimate_lines()
+    if batched is None and order[-1]._op and lines > LINES_MAX:
+        groups = _level_groups(w)
+        if 4 * groups < lines:
+            lines = 4 * groups
+            if lines <= LINES_HARD:
+                return _Batched(order).program()
+    if lines > LINES_HARD:
+        raise ProgramError(
+            f"compile: this graph of {len(order):,} nodes would make a program of about "
+            f"{lines:,} lines (CPython compiles about 20,000 lines a second); programs support "
+            f"up to {LINES_HARD:,} lines: graphs of up to about 50,000 nodes, or larger ones made "
+            "of repeated blocks (one training example after another), which become loops. Use "
+            "output.backward() for this graph"
+        )
     return w.program()
+
+
+def _level_groups(w: _Writer) -> int:
+    """How many (level, op) groups the batched form would have."""
+    level = [0] * len(w.ops)
+    seen = set()
+    for k in w.inner:
+        lv = 1 + max(level[p] for p in w.parents[k])
+        level[k] = lv
+        seen.add((lv, w.ops[k]))
+    return len(seen)
 
 
 class _Writer:
@@ -419,8 +445,8 @@ class _Writer:
 
     # -- pieces of source ---------------------------------------------------------------------
 
-    def too_long(self) -> bool:
-        """An estimate: would the program have more than LINES_MAX lines?"""
+    def estimate_lines(self) -> int:
+        """About how many lines the program will have."""
         looped = {
             k
             for run in self.runs
@@ -431,7 +457,7 @@ class _Writer:
         for k in self.inner:
             if k not in looped:
                 lines += 2 + len(self.parents[k]) if k not in self.node_vecs else 4
-        return lines > LINES_MAX
+        return lines
 
     def vec_ok(self, ro: tuple[_Run, int, int], g: tuple[int, ...]) -> bool:
         """A vector inside a loop: all its members computed in the same block, or all shared leaves."""

@@ -290,18 +290,31 @@ def test_a_graph_too_large_is_refused_with_the_supported_size(monkeypatch: pytes
         autograd.compile(x)
 
 
-def test_a_long_chain_without_repeats_falls_back_to_the_batched_form(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wide_graph_without_repeats_is_written_batched(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(P, "LINES_MAX", 200)
     monkeypatch.setattr(P, "READABLE_MAX", 100)
 
     def build(v: list[Value]) -> Value:
         x, c = v
-        for i in range(150):
-            x = (x * c + 0.01 * i).tanh() if i % 7 else x.sin() + c
-        return x
+        outs = []
+        for i in range(60):  # 60 different chains side by side: wide levels, no repeats
+            y = x * (0.5 + 0.01 * i)
+            for j in range(i % 5 + 2):
+                y = (y * c + 0.01 * j).tanh() if j % 2 else y.sin() + c
+            outs.append(y)
+        return autograd.sum(outs)
 
     prog = check_parity(build, [0.3, 0.9], [[-0.2, 1.1]])
     assert "V += map(" in prog.source  # the batched form
+
+
+def test_a_deep_graph_too_long_to_compile_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(P, "LINES_HARD", 2000)
+    x, c = Value(0.5), Value(0.9)
+    for i in range(1000):
+        x = x * c + 0.001 * (i % 3)
+    with pytest.raises(P.ProgramError, match=r"programs support up to 2,000 lines"):
+        autograd.compile(x)
 
 
 def test_program_holds_only_leaves() -> None:
