@@ -491,3 +491,21 @@ def test_demo_trains_on_any_text_file_and_refuses_bad_input(tmp_path: Path) -> N
         gpt.parse_args(["--dim", "6", "--heads", "4"])
     with pytest.raises(ValueError, match="character 'z' is not in the vocabulary"):
         result.vocab.encode("abz")
+
+
+def test_demo_without_tqdm_or_matplotlib_still_reports(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from demos import gpt
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now raises ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert gpt._plt() is None
+    update, close = gpt._progress(20, quiet=False)
+    for k in range(20):
+        update(k, 3.0 - k / 10)
+    close()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 10 and lines[-1].startswith("step    20/20  loss 1.1000")
+    assert "steps/s" in lines[0]
