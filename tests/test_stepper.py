@@ -374,10 +374,32 @@ def skip_graph() -> Value:
     return shared()
 
 
+def rnn(steps: int = 12) -> Value:
+    """A tanh RNN unrolled: w, u and b are used at every step."""
+    w, u, b = Value(0.5, label="w"), Value(0.3, label="u"), Value(0.1, label="b")
+    h = Value(0.0, label="h0")
+    for t in range(steps):
+        h = (w * h + u * Value(0.1 * t, label=f"x{t}") + b).tanh()
+    h.label = "h"
+    return h
+
+
+def test_built_in_layout_keeps_an_unrolled_rnn_flat() -> None:
+    """Each node sits just before its first use and shared inputs get dashed copies, so 12
+    unrolled steps stay 5 rows tall instead of growing a lane per reuse."""
+    from autograd.viz._layout import simple_svg
+
+    order = toposort(rnn(12))
+    svg = simple_svg(order, ["grad ·"] * len(order))
+    m = re.search(r'viewBox="0 0 (\S+) (\S+)"', svg)
+    assert m and float(m.group(2)) <= 5 * 90
+    assert svg.count('class="node proxy"') == 3 * 11  # w, u, b again at steps 2..12
+
+
 @pytest.mark.parametrize(
     "make",
-    [skip_graph, moons_net, neuron],
-    ids=["readme-example", "mlp", "neuron"],
+    [skip_graph, moons_net, neuron, rnn],
+    ids=["readme-example", "mlp", "neuron", "rnn"],
 )
 def test_built_in_layout_edges_never_cross_a_node(browser: Any, tmp_path: Path, make: Any) -> None:
     browser.set_window_size(1400, 900)

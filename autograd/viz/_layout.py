@@ -57,13 +57,14 @@ def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
     layer: dict[Item, int] = {}
     for i, v in enumerate(order):
         layer[("n", i)] = 1 + max(layer[("n", index[p])] for p in v._prev) if v._op else 0
-    # inputs sit just left of their first consumer
+    # every node sits just left of its first consumer (as late as possible: a product of two
+    # inputs used at the end is drawn at the end, not in the first column with a long edge)
     consumers: dict[int, list[int]] = {}
     for i, v in enumerate(order):
         for p in v._prev:
             consumers.setdefault(index[p], []).append(i)
-    for i, v in enumerate(order):
-        if not v._op and i in consumers:
+    for i in range(len(order) - 2, -1, -1):
+        if i in consumers:
             layer[("n", i)] = min(layer[("n", c)] for c in consumers[i]) - 1
 
     # edges in argument order: (tail, head, id, argument k, of n arguments). An input used
