@@ -131,32 +131,31 @@ def _shifted(zs: list[Value]) -> list[Value]:
     return [z - mv for z in zs]
 
 
-class _Named(Module):
-    """Shared: a description of the module for error messages, and named parts of its scope."""
+def _who(m: Module) -> str:
+    """The module's class and dotted name, for error messages."""
+    where = f" '{m._path}'" if m._path else ""
+    return f"{type(m).__name__}{where}"
 
-    def _who(self) -> str:
-        where = f" '{self._path}'" if self._path else ""
-        return f"{type(self).__name__}{where}"
 
-    def _part(self, name: str, kind: str) -> Scope:
-        """The scope `name` (of `kind`) inside this module's scope: an attention head
-        (``layers.0.attn.heads.2``, kind "head"), the GPT's ``embed`` and ``loss``. Made once
-        for each name the module has (a module renamed inside another gets new ones)."""
-        base = self._scope
-        parts: tuple[Scope | None, dict[str, Scope]] | None = self.__dict__.get("_parts")
-        if parts is None or parts[0] is not base:
-            parts = (base, {})
-            object.__setattr__(self, "_parts", parts)
-        s = parts[1].get(name)
-        if s is None:
-            s = parts[1][name] = Scope(name, kind, base)
-        return s
+def _part(m: Module, name: str, kind: str) -> Scope:
+    """The scope `name` (of `kind`) inside module `m`'s scope: an attention head
+    (``layers.0.attn.heads.2``, kind "head"), the GPT's ``embed`` and ``loss``. Made once for
+    each name the module has (a module renamed inside another gets new ones)."""
+    base = m._scope
+    parts: tuple[Scope | None, dict[str, Scope]] | None = m.__dict__.get("_parts")
+    if parts is None or parts[0] is not base:
+        parts = (base, {})
+        object.__setattr__(m, "_parts", parts)
+    s = parts[1].get(name)
+    if s is None:
+        s = parts[1][name] = Scope(name, kind, base)
+    return s
 
 
 # -- Linear, Embedding, norms --------------------------------------------------------------------
 
 
-class Linear(_Named):
+class Linear(Module):
     """$y_j = \\sum_i W_{ji} x_i + b_j$ for j < nout: ONE ``dot`` node per output (plus ``+ b``).
 
     ``weight`` is a list of `nout` rows (tuples) of `nin` parameters (PyTorch's layout), ``bias`` a list
@@ -194,7 +193,7 @@ class Linear(_Named):
         return len(self.weight)
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        return self._forward(_as_inputs(x, self.nin, f"{self._who()} ({self.nin} -> {self.nout})"))
+        return self._forward(_as_inputs(x, self.nin, f"{_who(self)} ({self.nin} -> {self.nout})"))
 
     def _forward(self, x: Sequence[Value]) -> list[Value]:
         xs = tuple(x)
@@ -220,7 +219,7 @@ class Linear(_Named):
         return f"Linear({self.nin}, {self.nout}, bias={self._has_bias})"
 
 
-class Embedding(_Named):
+class Embedding(Module):
     """A table of `num` rows of `dim` parameters: ``emb(i)`` is row i (the parameters
     themselves, no new node). ``weight[i][j]`` is named ``weight.i.j``. Default init N(0, 1),
     as PyTorch's."""
@@ -249,7 +248,7 @@ class Embedding(_Named):
         return len(self.weight[0])
 
     def __call__(self, index: int) -> tuple[Value, ...]:
-        return self.weight[_token(index, self.num, self._who())]
+        return self.weight[_token(index, self.num, _who(self))]
 
     def config(self) -> dict[str, Any]:
         return {"type": "Embedding", "num": self.num, "dim": self.dim}
@@ -263,7 +262,7 @@ class Embedding(_Named):
         return f"Embedding({self.num}, {self.dim})"
 
 
-class RMSNorm(_Named):
+class RMSNorm(Module):
     """$y_i = x_i \\cdot (\\frac{1}{n}\\sum_k x_k^2 + \\epsilon)^{-1/2}$ (times a gain ``weight``
     $g_i$, initially 1, with ``affine=True``). microgpt's norm: no gain. Nodes: one ``dot`` for
     $\\sum x^2$, three for the scale, one ``*`` per output (two with the gain)."""
@@ -280,7 +279,7 @@ class RMSNorm(_Named):
         return self._dim
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        return self._forward(_as_inputs(x, self._dim, f"{self._who()} (dim {self._dim})"))
+        return self._forward(_as_inputs(x, self._dim, f"{_who(self)} (dim {self._dim})"))
 
     def _forward(self, x: Sequence[Value]) -> list[Value]:
         xs = tuple(x)
@@ -310,7 +309,7 @@ class RMSNorm(_Named):
         return f"RMSNorm({self._dim}, eps={self._eps}, affine={self._affine})"
 
 
-class LayerNorm(_Named):
+class LayerNorm(Module):
     """$y_i = g_i (x_i - \\mu) (\\sigma^2 + \\epsilon)^{-1/2} + b_i$, with $\\mu$ the mean and
     $\\sigma^2$ the (biased) variance of x; gain ``weight`` starts at 1, ``bias`` at 0 (PyTorch's
     LayerNorm). ``affine=False``: no gain, no bias."""
@@ -328,7 +327,7 @@ class LayerNorm(_Named):
         return self._dim
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        return self._forward(_as_inputs(x, self._dim, f"{self._who()} (dim {self._dim})"))
+        return self._forward(_as_inputs(x, self._dim, f"{_who(self)} (dim {self._dim})"))
 
     def _forward(self, x: Sequence[Value]) -> list[Value]:
         inv_n, eps = Value(1.0 / self._dim), Value(self._eps)
@@ -388,7 +387,7 @@ class KVCache:
         return f"KVCache({len(self)} positions, {self.heads} heads of {self.head_dim})"
 
 
-class CausalSelfAttention(_Named):
+class CausalSelfAttention(Module):
     """Multi-head causal self-attention, one position at a time.
 
     For the input x of the current position: $q = W_q x$, $k = W_k x$, $v = W_v x$ (k and v
@@ -445,14 +444,14 @@ class CausalSelfAttention(_Named):
 
     def __call__(self, x: Sequence[Value | float], cache: KVCache | None = None) -> list[Value]:
         """The output at the next position of `cache` (a fresh cache: the first position)."""
-        xs = _as_inputs(x, self.dim, f"{self._who()} (dim {self.dim})")
+        xs = _as_inputs(x, self.dim, f"{_who(self)} (dim {self.dim})")
         if cache is None:
             cache = self.new_cache()
         elif not isinstance(cache, KVCache):
-            raise TypeError(f"{self._who()}: cache must be a KVCache, got {type(cache).__name__}")
+            raise TypeError(f"{_who(self)}: cache must be a KVCache, got {type(cache).__name__}")
         elif cache.heads != self._heads or cache.head_dim != self._head_dim:
             raise ValueError(
-                f"{self._who()}: the cache holds {cache.heads} heads of {cache.head_dim}, "
+                f"{_who(self)}: the cache holds {cache.heads} heads of {cache.head_dim}, "
                 f"this module has {self._heads} of {self._head_dim}"
             )
         return self._forward(xs, cache)
@@ -483,7 +482,7 @@ class CausalSelfAttention(_Named):
             made = [sc, *qh, *logits, *es, total, inv, *dots, *out]
             if shifted is not logits:
                 made += shifted
-            _tag(made, self._part(f"heads.{h}", "head"))
+            _tag(made, _part(self, f"heads.{h}", "head"))
             heads_out += out
         return self.wo._forward(heads_out)
 
@@ -506,7 +505,7 @@ class CausalSelfAttention(_Named):
         return f"CausalSelfAttention(dim={self.dim}, heads={self._heads})"
 
 
-class FeedForward(_Named):
+class FeedForward(Module):
     """$y = W_2 f(W_1 x)$: ``fc1`` (dim -> hidden), the activation (ReLU), ``fc2`` (hidden -> dim)."""
 
     def __init__(
@@ -535,7 +534,7 @@ class FeedForward(_Named):
         return self._activation
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        return self._forward(_as_inputs(x, self.fc1.nin, f"{self._who()} (dim {self.fc1.nin})"))
+        return self._forward(_as_inputs(x, self.fc1.nin, f"{_who(self)} (dim {self.fc1.nin})"))
 
     def _forward(self, x: Sequence[Value]) -> list[Value]:
         h = self.fc1._forward(x)
@@ -569,7 +568,7 @@ class FeedForward(_Named):
         return f"FeedForward({self.fc1.nin} -> {self.fc1.nout} {act} -> {self.fc2.nout})"
 
 
-class TransformerBlock(_Named):
+class TransformerBlock(Module):
     """A pre-norm block: $x \\leftarrow x + \\mathrm{attn}(\\mathrm{norm}_1(x))$, then
     $x \\leftarrow x + \\mathrm{mlp}(\\mathrm{norm}_2(x))$, with RMSNorm and a ReLU MLP of width
     ``mlp_ratio * dim``. No biases (microgpt's block)."""
@@ -597,11 +596,11 @@ class TransformerBlock(_Named):
         return self.attn.new_cache()
 
     def __call__(self, x: Sequence[Value | float], cache: KVCache | None = None) -> list[Value]:
-        xs = _as_inputs(x, self.attn.dim, f"{self._who()} (dim {self.attn.dim})")
+        xs = _as_inputs(x, self.attn.dim, f"{_who(self)} (dim {self.attn.dim})")
         if cache is None:
             cache = self.new_cache()
         elif not isinstance(cache, KVCache):
-            raise TypeError(f"{self._who()}: cache must be a KVCache, got {type(cache).__name__}")
+            raise TypeError(f"{_who(self)}: cache must be a KVCache, got {type(cache).__name__}")
         return self._forward(xs, cache)
 
     def _forward(self, x: Sequence[Value], cache: KVCache) -> list[Value]:
@@ -634,7 +633,7 @@ class TransformerBlock(_Named):
 # -- the GPT -------------------------------------------------------------------------------------
 
 
-class GPT(_Named):
+class GPT(Module):
     """microgpt's model: ``GPT(vocab, block, dim, heads, layers, mlp_ratio=4, seed=None)``.
 
     Position p of a token list computes, from token $t_p$:
@@ -705,7 +704,7 @@ class GPT(_Named):
     # -- forward --
     def step(self, token: int, caches: list[KVCache]) -> list[Value]:
         """Feed `token` at the next position of `caches`; the logits of the token after it."""
-        who = self._who()
+        who = _who(self)
         if not isinstance(caches, list) or len(caches) != len(self.layers) or not all(
             isinstance(c, KVCache) for c in caches
         ):
@@ -717,14 +716,14 @@ class GPT(_Named):
 
     def _step(self, token: int, pos: int, caches: list[KVCache]) -> list[Value]:
         x = [t + p for t, p in zip(self.wte.weight[token], self.wpe.weight[pos])]
-        _tag(x, self._part("embed", "embed"))
+        _tag(x, _part(self, "embed", "embed"))
         x = self.norm._forward(x)
         for layer, cache in zip(self.layers, caches):
             x = layer._forward(x, cache)
         return self.lm_head._forward(x)
 
     def _tokens(self, tokens: object, least: int, most: int, what: str) -> list[int]:
-        who = self._who()
+        who = _who(self)
         if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Sequence):
             raise TypeError(f"{who}: {what} must be a list of int tokens, got {type(tokens).__name__}")
         if not least <= len(tokens) <= most:
@@ -766,7 +765,7 @@ class GPT(_Named):
         inv_n = Value(1.0 / n)
         out = s * inv_n
         made += (s, inv_n, out)
-        _tag(made, self._part("loss", "loss"))
+        _tag(made, _part(self, "loss", "loss"))
         return out
 
     def sample(
@@ -785,7 +784,7 @@ class GPT(_Named):
         the drawn tokens, without the prompt and without `stop`. `seed` (an int or a
         ``random.Random``) makes it reproducible; None uses the global `random` module.
         """
-        who = self._who()
+        who = _who(self)
         prompt = [start] if isinstance(start, numbers.Integral) and not isinstance(start, bool) else start
         toks = self._tokens(prompt, 1, self.block, "start")
         room = self.block - len(toks) + 1

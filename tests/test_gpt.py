@@ -509,3 +509,16 @@ def test_demo_without_tqdm_or_matplotlib_still_reports(monkeypatch: pytest.Monke
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 10 and lines[-1].startswith("step    20/20  loss 1.1000")
     assert "steps/s" in lines[0]
+
+
+def test_load_model_refuses_a_gpt_file_whose_architecture_is_far_larger(tmp_path: Path) -> None:
+    """parameter_count lets load_model compare the architecture with the file's parameters
+    before building anything: a 10-billion-parameter architecture is refused at once."""
+    import json
+
+    path = small_gpt().save(tmp_path / "gpt.json")
+    doc = json.loads(path.read_text())
+    doc["architecture"].update(dim=8192, heads=64, layers=12)
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="GPT"):
+        nn.load_model(path)
