@@ -680,3 +680,26 @@ def test_many_unknown_names_give_a_short_message(capsys: pytest.CaptureFixture[s
     assert all(len(line) <= 220 for line in err.splitlines()), err[:500]
     status, _, err = run(["tanhh(x)", "x=1"], capsys)
     assert status == 2 and "did you mean 'tanh'?" in err
+
+
+def test_an_ancestor_that_cannot_be_looked_at_is_left_to_the_write(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Path checks never raise the file system's own errors: stat() refused (no search
+    permission) means "cannot tell", and the write itself then succeeds or reports its error."""
+    real_exists, real_is_dir = Path.exists, Path.is_dir
+
+    def refuse(real: Callable[..., bool]) -> Callable[..., bool]:
+        def check(self: Path, *args: object, **kwargs: object) -> bool:
+            if "locked" in str(self):
+                raise PermissionError(13, "Permission denied", str(self))
+            return real(self, *args, **kwargs)
+
+        return check
+
+    monkeypatch.setattr(Path, "exists", refuse(real_exists))
+    monkeypatch.setattr(Path, "is_dir", refuse(real_is_dir))
+    target = tmp_path / "locked" / "f.gv"
+    status, _, err = run([*NEURON, "-o", str(target)], capsys)
+    assert "Traceback" not in err
+    assert status in (0, 1) and err.startswith(("wrote", "python -m autograd: error:"))

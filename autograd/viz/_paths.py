@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 __all__ = ["OutputPathError", "output_path", "make_parent"]
@@ -40,7 +40,7 @@ def output_path(
         raise OutputPathError(f"cannot write {what}: the path is empty")
     allowed = " or ".join(suffixes)
     example = f"graph{default or suffixes[0]}"
-    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+    if text.endswith(("/", os.sep)) or _is(Path(text), Path.is_dir):
         raise OutputPathError(
             f"cannot write {what} to {shown}: it is a folder; give a file name, "
             f"such as {os.path.join(text, example)}"
@@ -57,8 +57,8 @@ def output_path(
     # the nearest existing ancestor must be a folder (missing ones are created later)
     parent = p.parent
     while True:
-        if parent.exists():
-            if not parent.is_dir():
+        if _is(parent, Path.exists):
+            if not _is(parent, Path.is_dir):
                 raise OutputPathError(
                     f"cannot write {what} to {shown}: {parent} is a file, not a folder"
                 )
@@ -67,6 +67,15 @@ def output_path(
             break
         parent = parent.parent
     return p
+
+
+def _is(p: Path, test: Callable[[Path], bool]) -> bool:
+    """`test(p)`, False where the file system will not say (no permission to look): writing
+    the file then fails with the system's own error, which callers report."""
+    try:
+        return test(p)
+    except (OSError, ValueError):
+        return False
 
 
 def make_parent(p: Path) -> None:
