@@ -781,14 +781,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--adjoint", action="store_true", help="with -o: draw the adjoint graph")
     p.add_argument("--tape", action="store_true", help="print the graph as a text tape")
     p.add_argument(
+        "--program", action="store_true", help="print the adjoint program (autograd.compile)"
+    )
+    p.add_argument(
         "--json", action="store_true", help="print the value and gradients as JSON"
     )
     return p
 
 
 _MARK = "\x1e"  # never in an acceptable expression: control characters are refused
-_LONG = ("--output", "--adjoint", "--tape", "--json", "--help")
-_OPTIONS = "-o/--output FILE, --adjoint, --tape, --json, -h/--help"
+_LONG = ("--output", "--adjoint", "--tape", "--program", "--json", "--help")
+_OPTIONS = "-o/--output FILE, --adjoint, --tape, --program, --json, -h/--help"
 
 
 def _protect_expressions(argv: list[str]) -> list[str]:
@@ -965,6 +968,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
 
         print(file=out_stream)
         print(tape(out, max_nodes=None), end="", file=out_stream)
+    if args.program:
+        from .program import compile as compile_program
+
+        print(file=out_stream)
+        print(compile_program(out).source, end="", file=out_stream)
     if output is not None:
         from .viz import GraphTooLargeError, RenderError
 

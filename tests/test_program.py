@@ -521,3 +521,15 @@ def test_compiled_program_has_no_value_and_grad() -> None:
     o, _ = article_neuron()
     with pytest.raises(TypeError, match="made by compile"):
         autograd.compile(o).value_and_grad(1.0)
+
+
+def test_cli_prints_the_adjoint_program() -> None:
+    import io
+
+    from autograd.cli import main
+
+    out = io.StringIO()
+    code = main(["tanh(x1*w1 + x2*w2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.88", "--program"], out)
+    text = out.getvalue()
+    assert code == 0
+    assert "def program():" in text and "out = tanh(v8)" in text and "w1_bar += v2_bar * x1" in text
