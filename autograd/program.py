@@ -274,7 +274,10 @@ class Program:
     """A graph compiled to Python: ``run()`` recomputes it from its leaves and backpropagates.
 
     Attributes: ``source`` (the program's Python text), ``leaves`` (the leaf Values it reads and
-    whose ``.grad`` it updates), ``n_nodes``.
+    whose ``.grad`` it updates), ``n_nodes``; ``blocks`` maps the position of a node in
+    ``toposort(output)`` to the first and last line (1-based) of its adjoint block in ``source``,
+    and ``seed_line`` is the line that sets the output's adjoint to 1 (0 when not written out
+    line by line, as in loops and in the batched form).
     """
 
     def __init__(self, source: str, fn: Callable[[], float], leaves: tuple[Value, ...], n_nodes: int) -> None:
@@ -283,6 +286,8 @@ class Program:
         self.leaves = leaves
         self.n_nodes = n_nodes
         self._tracer: _Tracer | None = None  # set by trace()
+        self.blocks: dict[int, tuple[int, int]] = {}
+        self.seed_line = 0
 
     def run(self) -> float:
         """Recompute the graph from the leaves' current ``.data``, add d output / d leaf to each
@@ -434,6 +439,7 @@ class _Writer:
             vec.leaves = kinds == {True}
             for pos, i in enumerate(vec.idx):
                 self.home[i] = (vec, pos)
+        self.spans: dict[int, tuple[int, int]] = {}
         self.started = [False] * n  # inner local adjoint has had its first contribution
         for k in self.home_expr:
             self.started[k] = True
@@ -620,6 +626,12 @@ class _Writer:
         out.append(f"{ind}{line}{tail}")
 
     def backward_block(self, k: int, out: list[str], ind: str) -> None:
+        first = len(out)
+        self._block(k, out, ind)
+        if ind == "    ":
+            self.spans[k] = (first + 1, len(out))
+
+    def _block(self, k: int, out: list[str], ind: str) -> None:
         v = self.order[k]
         op = self.ops[k]
         o = OPS[op]
@@ -796,11 +808,14 @@ class _Writer:
         for ru, run in enumerate(self.runs):
             for j in range(len(run.outputs)):
                 out.append(f"{ind}_o{ru}_{j}_bar = [0.0] * {run.R}")
+        seed_line = 0
         if self.ops[root] == "":
             out.append(f"{ind}{nm[root]}_bar += 1.0")
+            seed_line = len(out)
         else:
             self.started[root] = True
             out.append(f"{ind}{nm[root]}_bar = 1.0")
+            seed_line = len(out)
             run_end = {run.s + run.R * run.P - 1: (ru, run) for ru, run in enumerate(self.runs)}
             i = len(inner) - 1
             while i >= 0:
@@ -830,7 +845,10 @@ class _Writer:
         leaves_t = tuple(order[k] for k in leaf_order)
         env["_L"] = leaves_t
         fn = run_source(src, "program", env)["program"]
-        return Program(src, fn, leaves_t + tuple(order[k] for k in self.varying_leaf), n)
+        prog = Program(src, fn, leaves_t + tuple(order[k] for k in self.varying_leaf), n)
+        prog.blocks = self.spans
+        prog.seed_line = seed_line
+        return prog
 
     def block0(self, run: _Run) -> list[int]:
         return [self.inner[run.s + i] for i in range(run.P)]
