@@ -86,7 +86,7 @@ def test_render_svg_and_png_with_dot(tmp_path: Path) -> None:
     adj = render(draw_adjoint(o), tmp_path / "adj.svg")
     texts = svg_texts(adj.read_bytes())
     assert "adjoint 0.5000" in texts and "visit 1" in texts
-    assert any("∂o/∂n = 0.5000" in t for t in texts)
+    assert any("∂o/∂n = 1 - o·o = 0.5000" in t for t in texts)
     assert "carries 0.5000" in texts
 
 
@@ -98,7 +98,7 @@ def test_render_collapsed_network_with_dot(tmp_path: Path) -> None:
     outs = []
     for j in range(4):
         ws = [Value(0.3 * j, label=f"layers.0.neurons.{j}.w.{k}") for k in range(2)]
-        with name_scope(f"layers.0.neurons.{j}"):
+        with name_scope("layers.0", "layer"), name_scope(f"neurons.{j}", "neuron"):
             outs.append(dot(ws, xs).tanh())
     y = outs[0] + outs[1] + outs[2] + outs[3]
     svg = render(draw_dot(y, collapse="neuron"), tmp_path / "c.svg").read_bytes()

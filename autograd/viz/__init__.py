@@ -95,9 +95,14 @@ def to_dot(
     """
     root = _check_root(root, "to_dot")
     if adjoint:
-        if collapse is not None:
-            raise ValueError("the adjoint graph is drawn uncollapsed; collapse= is not supported")
-        return adjoint_dot(root, rankdir=rankdir or "RL", max_nodes=max_nodes, legend=legend)
+        return adjoint_dot(
+            root,
+            rankdir=rankdir or "RL",
+            collapse=collapse,
+            max_nodes=max_nodes,
+            clusters=clusters,
+            legend=legend,
+        )
     return forward_dot(
         root,
         rankdir=rankdir or "LR",
@@ -129,13 +134,21 @@ def draw_dot(
 
     rankdir:   "LR" (inputs left, output right), "RL", "TB" or "BT".
     show_grad: include each node's current ``.grad``.
-    collapse:  "neuron" or "layer" draws one box per `nn` neuron or layer (nodes are grouped
-               by the module name that `nn` / `autograd.name_scope` put on them; a parameter
-               by its dotted label); or a function Value -> group name or None.
-    max_nodes: refuse (`GraphTooLargeError`) to draw more nodes than this; None: no limit.
+    collapse:  "neuron" or "layer" draws one box per `nn` neuron or layer; any other word
+               one box per scope of that kind (``autograd.name_scope(name, kind)``). A node is
+               grouped by ``node.scope.enclosing(kind)``; a parameter made outside any scope
+               by the innermost scope its dotted label starts with. Or a function
+               Value -> group name or None.
+    max_nodes: refuse (`GraphTooLargeError`) to draw more nodes than this, or more than 4
+               edges per allowed node; None: no limit.
     clusters:  uncollapsed, put each module's nodes in a labelled box; collapsed by neuron,
                put each layer's neurons in one.
     legend:    add a small key of the colours.
+
+    A Value used far from where it is made (``x`` in ``x*x*...*x``, a weight shared by every
+    step of an unrolled RNN) is drawn in full once, beside its nearest use, and again as a
+    small dashed box with its name beside each distant use, so that no edge crosses the
+    whole picture (such edges made Graphviz take minutes).
 
     In a notebook the result displays itself (falling back to text without a renderer); to
     write a file call ``autograd.viz.render(graph, "graph.svg")``.
@@ -157,20 +170,32 @@ def draw_adjoint(
     root: Value,
     rankdir: str = "RL",
     *,
+    collapse: Collapse = None,
     max_nodes: int | None = DEFAULT_MAX_NODES,
+    clusters: bool = True,
     legend: bool = False,
 ) -> Any:
     """The adjoint graph of `root` as a `graphviz.Digraph`.
 
     The forward edges reversed: each goes from a node to one of its arguments and is labelled
-    with the local derivative d node / d argument and the gradient it carries (the node's
-    adjoint times that derivative). Each node shows its adjoint d root / d node and its place
-    in the order reverse accumulation visits the nodes (``visit 1`` is the root). Adjoints are
-    computed afresh with seed 1: ``.grad`` is neither read nor changed.
+    with the local derivative d node / d argument (its formula from the op table, then its
+    value) and the gradient it carries (the node's adjoint times that derivative). Each node
+    shows its adjoint d root / d node and its place in the order reverse accumulation visits
+    the nodes (``visit 1`` is the root). Adjoints are replayed by the engine's own sweep with
+    seed 1: ``.grad`` is neither read nor changed.
 
     The default rankdir "RL" keeps inputs on the left and the output on the right, as in
-    `draw_dot`, with the arrows pointing back.
+    `draw_dot`, with the arrows pointing back. ``collapse``, ``max_nodes``, ``clusters`` and
+    ``legend`` work as in `draw_dot`: collapsed, a box shows its output's adjoint, and an edge
+    out of a box the gradient it passes on.
     """
     root = _check_root(root, "draw_adjoint")
-    source = adjoint_dot(root, rankdir=rankdir, max_nodes=max_nodes, legend=legend)
+    source = adjoint_dot(
+        root,
+        rankdir=rankdir,
+        collapse=collapse,
+        max_nodes=max_nodes,
+        clusters=clusters,
+        legend=legend,
+    )
     return _picture(source, tape(root, adjoints=True, max_nodes=None))

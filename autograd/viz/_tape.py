@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from ..backprop import toposort
 from ..engine import Value
-from ._model import DEFAULT_MAX_NODES, _num, fixed4, reverse_steps
+from ._model import DEFAULT_MAX_NODES, fixed4, param_text, reverse_steps, scope_path, visible
 from ._text import TapeText
 
 __all__ = ["tape", "node_expr"]
 
-_INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**"}
+_INFIX = {"+": "+", "-": "-", "*": "*", "/": "/"}
 _MAX_EXPR_COLUMN = 36
 
 
@@ -17,22 +17,25 @@ def node_expr(v: Value, index: dict[Value, int], names: list[str] | None = None)
     """The right-hand side of node `v`'s tape line: ``%0 * %1``, ``tanh(%4)``, ``x1``.
 
     With `names` (one per node, by index) arguments are written by name instead of ``%i``.
+    A label is written on one line, its control characters as escapes (``\\n``).
     """
     if not v._op:
-        return v.label if v.label else "const"
+        return visible(v.label) if v.label else "const"
     args = [names[index[p]] if names else f"%{index[p]}" for p in v._prev]
     op = v._op
-    if op in _INFIX:
-        if op == "**" and v._arg is not None:
-            return f"{args[0]} ** {_num(float(v._arg))}"
+    if op == "**" and v._arg is not None:
+        return f"{args[0]} ** {param_text(v._arg)}"
+    if op == "pow":
+        return f"{args[0]} ** {args[1]}"
+    if op in _INFIX and len(args) == 2:
         return f"{args[0]} {_INFIX[op]} {args[1]}"
     if op == "neg":
         return f"-{args[0]}"
-    if op == "leaky_relu" and v._arg is not None:
-        return f"leaky_relu({args[0]}, {_num(float(v._arg))})"
     if op == "dot":
         n = len(args) // 2
         return f"dot([{', '.join(args[:n])}], [{', '.join(args[n:])}])"
+    if v._arg is not None:
+        args.append(param_text(v._arg))
     return f"{op}({', '.join(args)})"
 
 
@@ -81,9 +84,10 @@ def tape(
             line += f"  {name}={fixed4(grads[i])}"
         notes = []
         if v._op and v.label:
-            notes.append(v.label)
-        if v._scope:
-            notes.append(f"[{v._scope}]")
+            notes.append(visible(v.label))
+        scope = scope_path(v)
+        if scope:
+            notes.append(f"[{visible(scope)}]")
         if notes:
             line += "   # " + " ".join(notes)
         out.append(line.rstrip())
