@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from autograd import Scope, Value, dot, no_grad
@@ -215,6 +215,12 @@ class Linear(Module):
         nout = _check_size(a.get("nout"), "Linear nout")
         return nin * nout + (nout if _bool(a.get("bias", True), "Linear bias") else 0)
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Linear:
+        """This architecture with weights drawn from seed 0: what `nn.load_model` builds before
+        loading the file's values into it (it draws no global randomness)."""
+        return cls(**config, seed=0)
+
     def __repr__(self) -> str:
         return f"Linear({self.nin}, {self.nout}, bias={self._has_bias})"
 
@@ -257,6 +263,12 @@ class Embedding(Module):
     def parameter_count(cls, config: dict[str, Any]) -> int:
         a = _config_args(cls, config)
         return _check_size(a.get("num"), "Embedding num") * _check_size(a.get("dim"), "Embedding dim")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Embedding:
+        """This architecture with weights drawn from seed 0: what `nn.load_model` builds before
+        loading the file's values into it (it draws no global randomness)."""
+        return cls(**config, seed=0)
 
     def __repr__(self) -> str:
         return f"Embedding({self.num}, {self.dim})"
@@ -304,6 +316,11 @@ class RMSNorm(Module):
         a = _config_args(cls, config)
         dim = _check_size(a.get("dim"), "RMSNorm dim")
         return dim if _bool(a.get("affine", False), "RMSNorm affine") else 0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> RMSNorm:
+        """This architecture (what `nn.load_model` builds before loading the file's values)."""
+        return cls(**config)
 
     def __repr__(self) -> str:
         return f"RMSNorm({self._dim}, eps={self._eps}, affine={self._affine})"
@@ -356,6 +373,11 @@ class LayerNorm(Module):
         a = _config_args(cls, config)
         dim = _check_size(a.get("dim"), "LayerNorm dim")
         return 2 * dim if _bool(a.get("affine", True), "LayerNorm affine") else 0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LayerNorm:
+        """This architecture (what `nn.load_model` builds before loading the file's values)."""
+        return cls(**config)
 
     def __repr__(self) -> str:
         return f"LayerNorm({self._dim}, eps={self._eps}, affine={self._affine})"
@@ -501,6 +523,12 @@ class CausalSelfAttention(Module):
         bias = _bool(a.get("bias", False), "CausalSelfAttention bias")
         return 4 * Linear.parameter_count({"nin": dim, "nout": dim, "bias": bias})
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> CausalSelfAttention:
+        """This architecture with weights drawn from seed 0: what `nn.load_model` builds before
+        loading the file's values into it (it draws no global randomness)."""
+        return cls(**config, seed=0)
+
     def __repr__(self) -> str:
         return f"CausalSelfAttention(dim={self.dim}, heads={self._heads})"
 
@@ -562,6 +590,12 @@ class FeedForward(Module):
         return Linear.parameter_count({"nin": dim, "nout": hidden, "bias": bias}) + Linear.parameter_count(
             {"nin": hidden, "nout": dim, "bias": bias}
         )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> FeedForward:
+        """This architecture with weights drawn from seed 0: what `nn.load_model` builds before
+        loading the file's values into it (it draws no global randomness)."""
+        return cls(**config, seed=0)
 
     def __repr__(self) -> str:
         act = ACTIVATIONS[self._activation]
@@ -625,6 +659,12 @@ class TransformerBlock(Module):
         ratio = _check_size(a.get("mlp_ratio", 4), "TransformerBlock mlp_ratio")
         attn = CausalSelfAttention.parameter_count({"dim": dim, "heads": heads})
         return attn + FeedForward.parameter_count({"dim": dim, "hidden": ratio * dim})
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> TransformerBlock:
+        """This architecture with weights drawn from seed 0: what `nn.load_model` builds before
+        loading the file's values into it (it draws no global randomness)."""
+        return cls(**config, seed=0)
 
     def __repr__(self) -> str:
         return f"TransformerBlock(dim={self.attn.dim}, heads={self.attn.heads}, mlp_ratio={self._mlp_ratio})"
@@ -848,6 +888,12 @@ class GPT(Module):
             raise ValueError(f"GPT: dim {dim} is not divisible by heads {heads}")
         per_block = TransformerBlock.parameter_count({"dim": dim, "heads": heads, "mlp_ratio": ratio})
         return (2 * vocab + block) * dim + layers * per_block
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> GPT:
+        """This architecture with weights drawn from seed 0: what `nn.load_model` builds before
+        loading the file's values into it (it draws no global randomness)."""
+        return cls(**config, seed=0)
 
     def summary(self) -> str:
         """One line, e.g. ``GPT(vocab 27, block 16, dim 16, 4 heads, 1 layer, mlp 64): 4192 parameters``."""

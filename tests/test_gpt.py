@@ -75,6 +75,8 @@ def test_config_rebuilds_the_module_and_parameter_count_agrees(module: nn.Module
     assert rebuilt.config() == cfg
     assert [n for n, _ in rebuilt.named_parameters()] == [n for n, _ in module.named_parameters()]
     assert cls.parameter_count(cfg) == module.num_parameters()  # type: ignore[attr-defined]
+    built = cls.from_config({k: v for k, v in cfg.items() if k != "type"})  # type: ignore[attr-defined]
+    assert type(built) is cls and built.config() == cfg
 
 
 def test_parameter_count_builds_nothing_and_checks_the_config() -> None:
@@ -394,6 +396,9 @@ def test_a_gpt_round_trips_bit_for_bit_through_save_and_load_model(tmp_path: Pat
     assert isinstance(back, nn.GPT) and back.config() == model.config()
     assert back.state_dict() == model.state_dict()  # every float, bit for bit
     assert back.sample(6, seed=3) == model.sample(6, seed=3)
+    state = random.getstate()
+    nn.load_model(tmp_path / "gpt.json")
+    assert random.getstate() == state  # loading draws nothing from the global random module
 
 
 # -- the demo -----------------------------------------------------------------------------------
