@@ -9,9 +9,11 @@ and writes nothing.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+R = TypeVar("R")
 
 DEMO_EXTRAS = "pip install -e '.[demo]'  (or: pip install matplotlib)"
 
@@ -41,6 +43,24 @@ def pyplot(name: str) -> Any | None:
               f"{DEMO_EXTRAS}")
         return None
     return plt
+
+
+def main(
+    name: str,
+    doc: str | None,
+    argv: Sequence[str] | None,
+    run: Callable[[bool], R],
+    report: Callable[[R], None],
+    plot: Callable[[R, Path, Any], None],
+) -> R:
+    """A demo's whole command: parse the options, compute, print, and plot if matplotlib is here."""
+    args = parser(name, doc).parse_args(argv)
+    r = run(args.quick)
+    report(r)
+    plt = pyplot(name)
+    if plt is not None:
+        plot(r, args.out, plt)
+    return r
 
 
 def save(fig: Any, path: Path, plt: Any) -> Path:

@@ -29,7 +29,8 @@ import autograd
 import nn
 from autograd import Value
 
-from ._article import parser, pyplot, save
+from . import _article
+from ._article import save
 
 SIZES = (2, 3, 1)
 CASES: list[tuple[list[float], list[float]]] = [
@@ -228,13 +229,7 @@ def plot(r: Result, out: Path, plt: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> Result:
-    args = parser("delta_rule", __doc__).parse_args(argv)
-    r = run(quick=args.quick)
-    report(r)
-    plt = pyplot("delta_rule")
-    if plt is not None:
-        plot(r, args.out, plt)
-    return r
+    return _article.main("delta_rule", __doc__, argv, lambda quick: run(quick=quick), report, plot)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ from typing import Any
 
 from autograd import Value
 
-from ._article import parser, pyplot, save
+from . import _article
+from ._article import save
 
 Case = tuple[float, float, float]  # (x1, x2, t)
 ONE_CASE: list[Case] = [(1.0, 1.0, 0.0)]
@@ -148,13 +149,7 @@ def plot(r: Result, out: Path, plt: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> Result:
-    args = parser("error_surface", __doc__).parse_args(argv)
-    r = run(quick=args.quick)
-    report(r)
-    plt = pyplot("error_surface")
-    if plt is not None:
-        plot(r, args.out, plt)
-    return r
+    return _article.main("error_surface", __doc__, argv, lambda quick: run(quick=quick), report, plot)
 
 
 if __name__ == "__main__":

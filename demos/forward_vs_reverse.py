@@ -30,7 +30,8 @@ from typing import Any
 import autograd
 from autograd import Value
 
-from ._article import Matrix, Vector, max_abs_diff, parser, pyplot, save
+from . import _article
+from ._article import Matrix, Vector, max_abs_diff, save
 
 HIDDEN = 16
 
@@ -197,13 +198,7 @@ def plot(r: Result, out: Path, plt: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> Result:
-    args = parser("forward_vs_reverse", __doc__).parse_args(argv)
-    r = run(quick=args.quick)
-    report(r)
-    plt = pyplot("forward_vs_reverse")
-    if plt is not None:
-        plot(r, args.out, plt)
-    return r
+    return _article.main("forward_vs_reverse", __doc__, argv, lambda quick: run(quick=quick), report, plot)
 
 
 if __name__ == "__main__":

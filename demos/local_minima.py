@@ -36,8 +36,8 @@ from typing import Any
 import autograd
 from autograd import Value
 
-from . import encoder
-from ._article import eigenvalues, parser, pyplot, save
+from . import _article, encoder
+from ._article import eigenvalues, save
 
 CASES = (((0.0, 0.0), 0.0), ((0.0, 1.0), 1.0), ((1.0, 0.0), 1.0), ((1.0, 1.0), 0.0))
 ETA = 2.0
@@ -250,13 +250,7 @@ def plot(r: Result, out: Path, plt: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> Result:
-    args = parser("local_minima", __doc__).parse_args(argv)
-    r = run(quick=args.quick)
-    report(r)
-    plt = pyplot("local_minima")
-    if plt is not None:
-        plot(r, args.out, plt)
-    return r
+    return _article.main("local_minima", __doc__, argv, lambda quick: run(quick=quick), report, plot)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ from typing import Any
 import autograd
 from autograd import Value
 
-from ._article import Matrix, Vector, max_abs_diff, parser, pyplot, save
+from . import _article
+from ._article import Matrix, Vector, max_abs_diff, save
 
 SIZES = (4, 5, 3, 2)  # n_0 (inputs), n_1, n_2, n_3 (outputs): three weight matrices
 ACTIVATIONS = ("tanh", "tanh", "sigmoid")  # f^1, f^2, f^3
@@ -243,13 +244,7 @@ def plot(r: Result, out: Path, plt: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> Result:
-    args = parser("matrix_form", __doc__).parse_args(argv)
-    r = run(quick=args.quick)
-    report(r)
-    plt = pyplot("matrix_form")
-    if plt is not None:
-        plot(r, args.out, plt)
-    return r
+    return _article.main("matrix_form", __doc__, argv, lambda quick: run(quick=quick), report, plot)
 
 
 if __name__ == "__main__":

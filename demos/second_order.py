@@ -32,7 +32,8 @@ from typing import Any
 import autograd
 from autograd import Value
 
-from ._article import Matrix, Vector, max_abs_diff, parser, pyplot, save, solve
+from . import _article
+from ._article import Matrix, Vector, max_abs_diff, save, solve
 
 SIZES = (3, 4, 3, 2)  # the sizes of x^(1), ..., x^(4); the output is a^(4) = tanh(x^(4))
 Ws = list[Matrix]
@@ -283,13 +284,7 @@ def plot(r: Result, out: Path, plt: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> Result:
-    args = parser("second_order", __doc__).parse_args(argv)
-    r = run(quick=args.quick)
-    report(r)
-    plt = pyplot("second_order")
-    if plt is not None:
-        plot(r, args.out, plt)
-    return r
+    return _article.main("second_order", __doc__, argv, lambda quick: run(quick=quick), report, plot)
 
 
 if __name__ == "__main__":
