@@ -25,12 +25,13 @@ values of earlier positions wait in a cache, as microgpt keeps them in lists.
 
 Parameter names follow PyTorch's: ``layers.0.attn.wq.weight.3.5`` is row 3, column 5 of that
 Linear's weight (`nn.to_torch` relies on it). Every node a module creates while called carries
-the module's dotted name in its scope (``layers.0.attn.wq``); an attention head's nodes carry
-``layers.0.attn.heads.<h>``, the embedding sum ``embed``, the residual adds the block's name,
-and the cross-entropy of `GPT.loss` ``loss``.
+the module's `autograd.Scope` (path ``layers.0.attn.wq``, kind "linear": the lowercase class
+name); an attention head's nodes carry ``layers.0.attn.heads.<h>`` (kind "head"), the embedding
+sum ``embed``, the residual adds the block's scope, and the cross-entropy of `GPT.loss` ``loss``.
 
 Every module class has ``parameter_count(config)``: the number of parameters a ``config()``
-implies, computed without building anything; ``cls(**config_without_type)`` rebuilds it.
+implies, computed without building anything; ``cls(**config_without_type)`` rebuilds it, and
+``from_config`` does so from seed 0 (what `nn.load_model` calls).
 """
 
 from __future__ import annotations
