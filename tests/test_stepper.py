@@ -452,3 +452,45 @@ def test_readme_stepper_example_quotes_the_page(tmp_path: Path) -> None:
             lines.append(f"grad({arg}) += {st['adjoint']} × {c['local']} = {c['carried']}")
     for q in quoted:
         assert q in lines, (q, lines)
+
+
+def test_program_beside_the_graph_highlights_each_step(browser: Any, tmp_path: Path) -> None:
+    from autograd import compile as compile_program
+
+    browser.set_window_size(1024, 768)
+    root = shared()
+    program = compile_program(root)
+    lines = program.source.splitlines()
+    path = animate_backward(root, tmp_path / "prog.html", layout="simple")
+    browser.get(path.as_uri())
+    data = page_data(path.read_text(encoding="utf-8"))
+    assert data["program"] == lines
+    script = """
+        var hl = Array.prototype.slice.call(document.querySelectorAll('#program span.hl'));
+        var box = document.getElementById('program').getBoundingClientRect();
+        return hl.map(function (s) {
+          var r = s.getBoundingClientRect();
+          return [s.id, s.textContent, r.top >= box.top - 1 && r.bottom <= box.bottom + 1];
+        });
+    """
+    for k in range(len(data["steps"]) + 1):
+        browser.execute_script("window.stepper.show(arguments[0])", k)
+        shown = browser.execute_script(script)
+        if k == 0:  # the seed: the output's adjoint is 1
+            assert [t for _, t, _ in shown] == [lines[program.seed_line - 1]]
+            assert shown[0][1].strip().endswith("_bar = 1.0")
+        else:
+            node = data["steps"][k - 1]["node"]
+            first, last = program.blocks[node]
+            assert [i for i, _, _ in shown] == [f"pl{j}" for j in range(first, last + 1)]
+            assert shown[0][1].strip().startswith("# ")  # headed by the forward statement
+            assert all(visible for _, _, visible in shown), (k, shown)
+        assert browser.find_element("tag name", "body").get_attribute("data-program-lines")
+    # Next and the arrow keys move the highlight too
+    browser.execute_script("window.stepper.show(0)")
+    browser.find_element("id", "next").click()
+    node = data["steps"][0]["node"]
+    assert browser.find_element("tag name", "body").get_attribute("data-program-lines") == "-".join(
+        map(str, program.blocks[node])
+    )
+    assert console_errors(browser) == []

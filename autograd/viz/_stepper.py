@@ -188,6 +188,17 @@ def animate_backward(
                 "completes": completes,
             }
         )
+    # the adjoint program (autograd.compile) beside the graph: each step's lines are highlighted
+    from ..program import ProgramError
+    from ..program import compile as compile_program
+
+    try:
+        program = compile_program(root)
+        program_lines, seed_line = program.source.splitlines(), program.seed_line
+    except ProgramError:
+        program, program_lines, seed_line = None, [], 0
+    for s, sd in zip(steps, step_data):
+        sd["lines"] = list(program.blocks.get(s.node, (0, 0))) if program is not None else [0, 0]
     root_name = names[-1]
     data = {
         "root": len(order) - 1,
@@ -195,6 +206,8 @@ def animate_backward(
         "seed": fmt4(1.0),
         "nodes": nodes,
         "steps": step_data,
+        "program": program_lines,
+        "seedLine": seed_line,
     }
     if title is None:
         title = f"Backprop, step by step: d{root_name}/d(every node)"
