@@ -4,6 +4,7 @@ drawn, a PNG plot. Also the notebook displays of `tape` and of drawings without 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -19,14 +20,32 @@ TUTORIAL = ROOT / "demos" / "tutorial.ipynb"
 
 
 def execute(nb: Any, cwd: Path) -> Any:
-    """Run every cell in a fresh python3 kernel that imports this checkout, in folder `cwd`."""
+    """Run every cell in a fresh kernel of this very Python (whatever kernels the machine has
+    installed under the name python3), importing this checkout, in folder `cwd`."""
     nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (pip install -e '.[test]')")
     pytest.importorskip("ipykernel", reason="ipykernel is not installed (pip install -e '.[test]')")
-    client = nbclient.NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
-    )
+    spec_dir = cwd / ".jupyter" / "kernels" / "adjointgrad-test"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "adjointgrad tests",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    old = os.environ.get("JUPYTER_PATH")
+    jupyter_path = os.pathsep.join(p for p in (str(cwd / ".jupyter"), old or "") if p)
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return client.execute(env={**os.environ, "PYTHONPATH": path, "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    os.environ["JUPYTER_PATH"] = jupyter_path  # where the kernel spec above is found
+    try:
+        client = nbclient.NotebookClient(
+            nb, timeout=300, kernel_name="adjointgrad-test", resources={"metadata": {"path": str(cwd)}}
+        )
+        return client.execute(env={**os.environ, "PYTHONPATH": path, "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    finally:
+        if old is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = old
 
 
 def read(path: Path) -> Any:
