@@ -849,8 +849,6 @@ def _parse_values(items: Sequence[str]) -> dict[str, float]:
 
 
 def _is_keyword(name: str) -> bool:
-    import keyword
-
     return keyword.iskeyword(name) or keyword.issoftkeyword(name)
 
 
