@@ -195,7 +195,9 @@ def _find_runs(w: _Writer) -> list[_Run]:
         last[sg] = i
     runs: list[_Run] = []
     covered = [False] * m
-    for P, cnt in gaps.most_common(6):
+    # the periods that would cover the most nodes first (one example of a batch before the
+    # neurons of one layer)
+    for P, cnt in sorted(gaps.most_common(6), key=lambda pc: -pc[0] * pc[1]):
         if P < 2 or cnt < 2:
             continue
         i = 0
@@ -256,17 +258,14 @@ def _verify(w: _Writer, s: int, P: int, R: int, pos: dict[int, int], nuses: list
     )
     if not shared_ok:
         return None
-    outs = set()
-    for r in range(R):
-        inb: Counter[int] = Counter()
-        for i in range(P):
-            for p in parents[inner[s + r * P + i]]:
-                inb[p] += 1
-        for i in range(P):
-            k = inner[s + r * P + i]
-            if nuses[k] != inb[k]:
-                outs.add(i)
-    run.outputs = sorted(outs)
+    # uses inside a block are the same in every block (same offsets); a node used more often
+    # than that is used after the loop: an output
+    inb = [0] * P
+    for i in range(P):
+        for p in parents[inner[s + i]]:
+            if ops[p]:
+                inb[pos[p] - s] += 1
+    run.outputs = [i for i in range(P) if any(nuses[inner[s + r * P + i]] != inb[i] for r in range(R))]
     return run
 
 
@@ -380,7 +379,8 @@ class _Writer:
         names = _Names()
         self.name = [names.pick(v._label, k) for k, v in enumerate(order)]
         self.ops = [v._op for v in order]
-        self.parents: list[tuple[int, ...]] = [tuple(index[p] for p in v._prev) for v in order]
+        get = index.__getitem__
+        self.parents: list[tuple[int, ...]] = [tuple(map(get, v._prev)) for v in order]
         self.inner = [k for k in range(n) if self.ops[k]]
         self.compact = len(self.inner) > READABLE_MAX
         self.varying_leaf: set[int] = set()
