@@ -1152,6 +1152,10 @@ def trace(fn: Callable[..., Any], *example_args: Any) -> Program:
     branch. Reading ``.data`` of a computed Value or an argument, or the truth value of a Value,
     inside `fn` is refused with the line that did it. Branches inside ops (relu, abs, maximum,
     where, clamp, ...) need no guard: they are evaluated in the program.
+
+    While `fn` is traced, `Value`'s comparisons, its ``.data`` and its truth value are watched
+    (class-wide; traces take a lock, so run one trace at a time and build no other graphs in
+    other threads meanwhile).
     """
     if not callable(fn):
         raise TypeError(f"trace: fn must be a function, got {type(fn).__name__}")
