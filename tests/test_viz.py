@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -440,3 +441,210 @@ def test_fmt4_numbers() -> None:
         "2.000", "0.7071", "-1.500", "0.000", "0.000", "1.235e5", "1.000e-5"
     ]
     assert fmt(math.inf) == "inf" and fmt(-math.inf) == "-inf" and fmt(math.nan) == "nan"
+
+
+# -- labels that look like markup or program text ---------------------------------------------------
+
+
+def test_ampersands_and_entities_are_drawn_literally() -> None:
+    a = Value(1.0, label="amp&amp;")
+    b = Value(2.0, label="&#60;b&#62;")
+    src = to_dot(a * b)
+    # Graphviz decodes entities, so & is written as &amp; and the label is drawn as typed
+    assert "amp&amp;amp;" in src and "&amp;#60;b&amp;#62;" in src
+    assert "&#60;b" not in src.replace("&amp;#60;b", "")
+    adj = to_dot(a * b, adjoint=True)
+    assert "∂%2/∂amp&amp;amp; = &amp;#60;b&amp;#62; = 2.000" in adj
+
+
+def test_a_newline_in_a_label_cannot_forge_tape_lines() -> None:
+    x = Value(2.0, label="x\n%9 = forged(%0)")
+    y = (x * x).tanh()
+    y.label = "y\r\n%10 = evil"
+    text = tape(y)
+    order = toposort(y)
+    assert len(text.splitlines()) == len(order)  # one line per node, no more
+    assert "x\\n%9 = forged(%0)" in text  # the newline is shown as \n
+    assert "# y\\r\\n%10 = evil" in text
+    assert "\\n%9 = forged" in to_dot(y)  # pictures show it the same way
+
+
+# -- layout work is bounded -----------------------------------------------------------------------
+
+
+def product(n: int) -> Value:
+    x = Value(1.001, label="x")
+    y = x
+    for _ in range(n - 1):
+        y = y * x
+    return y
+
+
+def test_a_value_used_far_away_is_named_again_beside_each_use() -> None:
+    y = product(40)
+    src = to_dot(y)
+    refs = node_lines(src, "ref")
+    assert len(refs) >= 30
+    for line in refs.values():
+        assert 'label="x"' in line and "dashed" in line and "drawn in full elsewhere" in line
+    e = edges(src)
+    assert sum(1 for s, _ in e if s == "n0") <= 3  # x itself feeds only its nearest uses
+    assert all(sum(1 for s, _ in e if s == r) == 1 for r in refs)  # one use per reference
+    # every op still has exactly its two arguments
+    order = toposort(y)
+    for i, v in enumerate(order):
+        if v._op:
+            assert sum(1 for _, d in e if d == f"op{i}") == 2
+    # adjoint: many nodes pass gradient to x, far ones to a reference beside them
+    adj = to_dot(y, adjoint=True)
+    assert len(node_lines(adj, "ref")) >= 30
+    assert sum(1 for _, d in edges(adj) if d == "n0") <= 5
+    # small graphs are drawn as before: no references, no layout bounds
+    o, _ = article_neuron()
+    assert "ref" not in to_dot(o) and "nslimit" not in to_dot(o)
+    assert "nslimit" in to_dot(product(500))
+
+
+def test_too_many_edges_are_refused() -> None:
+    xs = [Value(float(i), label=f"x{i}") for i in range(40)]
+    outs = [autograd.sum([*xs[:k], Value(1.0)]) for k in range(20, 40)]
+    root = autograd.sum(outs)
+    assert len(toposort(root)) < 100
+    with pytest.raises(GraphTooLargeError, match="edges"):
+        to_dot(root, max_nodes=100)
+    assert to_dot(root, max_nodes=None)
+
+
+def batch_loss(n: int, width: int = 8) -> Value:
+    """An MLP's summed loss over n points (nodes grow linearly with n, and with width²)."""
+    import nn
+
+    model = nn.MLP(2, [width, width, 1], seed=0)
+    return autograd.sum([(1 - model([0.01 * i, -0.02 * i])).relu() for i in range(n)])
+
+
+def operations(fn: object) -> int:
+    """How many Python and C function calls `fn()` makes: a count, not a time."""
+    count = 0
+
+    def prof(frame: object, event: str, arg: object) -> None:
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(prof)
+    try:
+        fn()  # type: ignore[operator]
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def test_to_dot_without_limit_takes_linear_work() -> None:
+    # more points through one model, and a wider model (more modules and parameters)
+    for small, big in ((batch_loss(15), batch_loss(30)), (batch_loss(2, 12), batch_loss(2, 24))):
+        n_small, n_big = len(toposort(small)), len(toposort(big))
+        assert n_big / n_small > 1.8
+        for kw in ({}, {"adjoint": True}, {"collapse": "neuron"}):
+            ops_small = operations(functools.partial(to_dot, small, max_nodes=None, **kw))
+            ops_big = operations(functools.partial(to_dot, big, max_nodes=None, **kw))
+            ratio = (ops_big / ops_small) / (n_big / n_small)
+            assert ratio < 1.15, (kw, ops_small, ops_big)  # quadratic work gives about 2
+
+
+# -- modules: scopes and kinds ----------------------------------------------------------------------
+
+
+def test_collapse_groups_by_any_scope_kind_and_parameters_by_label() -> None:
+    x = Value(1.0, label="x")
+    h = x
+    for b in range(3):
+        w = Value(0.5 + b, label=f"blocks.{b}.w")  # a parameter made outside any scope
+        with name_scope(f"blocks.{b}", "block"):
+            h = (h * w).tanh() + h
+    src = to_dot(h, collapse="block")
+    boxes = node_lines(src, "g")
+    assert len(boxes) == 3
+    assert all("1 params · 3 ops" in ln for ln in boxes.values())
+    assert "blocks.0.w" not in src  # the parameter is inside its block's box
+    with pytest.raises(ValueError, match="'block'"):
+        to_dot(h, collapse="neuron")  # no such kind here: the message lists the kinds
+    # collapsed adjoint, too
+    adj = to_dot(h, adjoint=True, collapse="block")
+    assert len(node_lines(adj, "g")) == 3 and "adjoint" in adj
+
+
+def moons_loss() -> Value:
+    import nn
+
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = (1 - model([0.5, -1.0])).relu()
+    loss.backward()
+    return loss
+
+
+def test_adjoint_collapses_like_the_forward_graph() -> None:
+    loss = moons_loss()
+    full = toposort(loss)
+    with pytest.raises(GraphTooLargeError, match=r"draw_adjoint\(root, collapse='neuron'\)"):
+        draw_adjoint(loss, max_nodes=300)
+    by_neuron = draw_adjoint(loss, collapse="neuron").source
+    boxes = node_lines(by_neuron, "g")
+    assert len(boxes) == 33
+    assert len(edges(by_neuron)) <= 90
+    # a box shows its output's adjoint, which is that output's gradient
+    grads = {f"{autograd.viz._model.fmt4(v.grad)}" for v in full if v._op == "relu"}
+    shown = {m.group(1) for ln in boxes.values() if (m := re.search(r"adjoint (\S+) ", ln))}
+    assert shown and shown <= grads | {"-1.000"}
+    by_layer = draw_adjoint(loss, collapse="layer").source
+    assert len(node_lines(by_layer, "g")) == 3
+    assert 'label="16 gradients"' in by_layer  # 16 different values pass between layers
+    assert re.search(r'g\d+ -> n\d+ \[label="carries ', by_layer)  # to each input
+
+
+def test_edges_from_boxes_keep_argument_roles_and_titles_are_nodes() -> None:
+    loss = moons_loss()
+    src = to_dot(loss, collapse="neuron")
+    order = toposort(loss)
+    isub = next(i for i, v in enumerate(order) if v._op == "-")
+    # (1 - score): the score comes from the output neuron's box, into the - op's "−" port
+    assert re.search(rf'g\d+ -> op{isub} \[id="e{isub}_1" headlabel="−"\]', src)
+    # each layer's title is a node of its own (edges route around nodes, not around labels)
+    for k in range(3):
+        assert re.search(rf'title\d+ \[id="title\d+" label="layers\.{k}" shape="plaintext"', src)
+    assert 'graph [label="layers.' not in src
+
+
+def test_reverse_steps_replays_the_engines_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograd.viz import _model
+
+    calls = []
+    real = _model.sweep
+
+    def spy(order, seed=1.0, **kw):  # type: ignore[no-untyped-def]
+        calls.append(kw)
+        return real(order, seed, **kw)
+
+    monkeypatch.setattr(_model, "sweep", spy)
+    o, _ = article_neuron()
+    order = toposort(o)
+    steps, adj = _model.reverse_steps(order)
+    assert len(calls) == 1 and calls[0].get("observe") is not None
+    o.backward()
+    assert adj == [v.grad for v in order]
+    assert [s.node for s in steps] == list(range(len(order) - 1, -1, -1))
+    for s in steps:
+        assert s.adjoint == order[s.node].grad
+        for c in s.contributions:
+            assert c.carried == s.adjoint * c.local
+
+
+def test_legend_is_plain_nodes_with_every_entry() -> None:
+    loss = moons_loss()
+    src = to_dot(loss, collapse="neuron", legend=True)
+    assert "<table" not in src and "label=<" not in src  # no HTML-like labels
+    for entry in ("input / parameter", "constant", "intermediate", "output", "neuron / layer", "op"):
+        assert re.search(rf'key\d+ \[id="key\d+" label="{re.escape(entry)}"', src), entry
+    adj = to_dot(product(40), adjoint=True, legend=True)
+    for entry in ("carries a gradient", "dashed: carries 0", "name: drawn again"):
+        assert entry in adj

@@ -28,8 +28,10 @@ from ._model import (
     reverse_steps,
 )
 from ._render import (
+    DEFAULT_TIMEOUT,
     RendererNotFound,
     RenderError,
+    RenderTimeout,
     available_renderers,
     render,
     render_bytes,
@@ -39,8 +41,10 @@ from ._tape import tape
 
 __all__ = [
     "DEFAULT_MAX_NODES",
+    "DEFAULT_TIMEOUT",
     "GraphTooLargeError",
     "RenderError",
+    "RenderTimeout",
     "RendererNotFound",
     "animate_backward",
     "available_renderers",

@@ -316,8 +316,8 @@ def _check_collapse(collapse: object) -> Collapse:
 def _too_large(n: int, limit: int, what: str, has_modules: bool, collapse: Collapse) -> None:
     if has_modules and collapse is None:
         hint = (
-            "draw one box per module instead: draw_dot(root, collapse='neuron') "
-            "or collapse='layer'"
+            f"draw one box per module instead: {'draw_adjoint' if 'adjoint' in what else 'draw_dot'}"
+            "(root, collapse='neuron') or collapse='layer'"
         )
     elif collapse == "neuron":
         hint = "try collapse='layer'"
@@ -327,11 +327,16 @@ def _too_large(n: int, limit: int, what: str, has_modules: bool, collapse: Colla
             "modules, or tag parts with autograd.name_scope(name, kind) and pass "
             "collapse=kind); autograd.viz.tape(root) lists any graph as text"
         )
+    if what == "edges":
+        size = (
+            f"the picture would have {n} edges, more than {EDGES_PER_NODE} per allowed node "
+            f"({EDGES_PER_NODE} x max_nodes={limit})"
+        )
+    else:
+        size = f"the {what} has {n} nodes, more than max_nodes={limit}"
     raise GraphTooLargeError(
-        f"the {what} has {n} {'nodes' if what != 'edges' else 'edges'}, more than "
-        f"{'max_nodes' if what != 'edges' else f'{EDGES_PER_NODE} x max_nodes'}="
-        f"{limit if what != 'edges' else limit * EDGES_PER_NODE}: one picture of it would be "
-        f"unreadable. {hint[0].upper()}{hint[1:]}; or pass max_nodes=None to draw it anyway."
+        f"{size}: one picture of it would be unreadable. {hint[0].upper()}{hint[1:]}; "
+        "or pass max_nodes=None to draw it anyway."
     )
 
 
