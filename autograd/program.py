@@ -78,6 +78,12 @@ def _call(f: Callable[[Any], Any], x: Any) -> Any:
     return f(x)
 
 
+# sum() of floats adds left to right from 0.0 up to Python 3.11 (3.12 compensates rounding
+# errors), so up to 3.11 a short sum or dot is written out as the same additions
+_PLAIN_SUM = builtins.sum([0.1] * 10) == 0.0 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1
+_INLINE_SUM = 4
+
+
 class ProgramError(ValueError):
     """A graph or a traced function that cannot be written as a program (with the reason)."""
 
@@ -602,6 +608,8 @@ class _Writer:
             vs = self.node_vecs.get(k)
             if vs is not None:
                 rhs = f"sum({self.vec_value(vs[0], out, ind)})"
+            elif _PLAIN_SUM and len(ps) <= _INLINE_SUM:
+                rhs = "0.0 + " + " + ".join(nm[p] for p in ps)  # sum()'s own additions
             else:
                 rhs = f"sum(({', '.join(nm[p] for p in ps)},))"
         elif op == "dot":
@@ -610,9 +618,12 @@ class _Writer:
                 rhs = f"sum(map(mul, {self.vec_value(vs[0], out, ind)}, {self.vec_value(vs[1], out, ind)}))"
             else:
                 h = len(ps) // 2
-                ws = "".join(nm[p] + ", " for p in ps[:h])
-                xs = "".join(nm[p] + ", " for p in ps[h:])
-                rhs = f"sum(map(mul, ({ws}), ({xs})))"
+                if _PLAIN_SUM and h <= _INLINE_SUM:  # sum()'s own arithmetic, term by term
+                    rhs = "0.0 + " + " + ".join(f"{nm[ps[i]]} * {nm[ps[h + i]]}" for i in range(h))
+                else:
+                    ws = "".join(nm[p] + ", " for p in ps[:h])
+                    xs = "".join(nm[p] + ", " for p in ps[h:])
+                    rhs = f"sum(map(mul, ({ws}), ({xs})))"
         else:
             o = OPS[op]
             args = [nm[p] for p in ps]
