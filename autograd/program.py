@@ -24,6 +24,13 @@ the line of `fn` that did it.
 n-ary nodes (``sum``, ``dot``) read and write whole lists: a vector of operands is built once
 and each ``dot`` becomes one ``sum(map(mul, ws, xs))``, its adjoint one slice update computed
 by ``map`` (C speed), so a layer's program is a few lines however wide the layer is.
+
+Large graphs (more than `READABLE_MAX` op nodes) are written compactly: R repeated blocks of
+the same ops (one training example after another) become one loop whose body is the first
+block, and an adjoint that only copies another is not given a line. A large graph with no
+repeated blocks but wide levels is written in a batched form (`_Batched`: one line per level
+and op, ``operator.itemgetter`` gathers); programs that would be longer than `LINES_HARD` lines
+are refused.
 """
 
 from __future__ import annotations
@@ -1110,14 +1117,11 @@ class _Tracer:
             raise ProgramError(
                 f"trace: the graph has {len(order):,} nodes; at most {MAX_NODES:,} are supported"
             )
-        # every input is a leaf of the program, even one the result does not depend on
-        extra = [v for v in inputs if v not in have]
         w = _Writer(order, rec.guards)
         prog = w.program()
         prog._tracer = self
         self.variants.insert(0, (shape, prog, inputs))
         del self.variants[_MAX_VARIANTS:]
-        _ = extra
         return prog
 
     def call(self, args: tuple[Any, ...]) -> tuple[float, Any]:
