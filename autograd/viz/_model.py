@@ -918,12 +918,21 @@ def reverse_steps(order: list[Value], seed: float = 1.0) -> tuple[list[Step], li
 # -- the adjoint graph ------------------------------------------------------------------------------
 
 
+_SLOT = re.compile("\ue000(\\d+)\ue001")
+
+
 def _formula(v: Value, prev: tuple[Value, ...], names: list[str], out: str) -> tuple[str, ...]:
-    """Each parent's local derivative as text, in the nodes' names, from the op table."""
+    """Each parent's local derivative as text, in the nodes' names, from the op table.
+
+    The table is asked with stand-in names (so its cache answers every node of an op alike)
+    and the real names are put in afterwards."""
+    slots = [f"\ue000{k}\ue001" for k in range(len(names) + 1)]
     try:
-        return OPS[v._op].formula(names, out, v._arg)
+        texts = OPS[v._op].formula(slots[:-1], slots[-1], v._arg)
     except Exception:  # an op without a text form (a user's defop): the number alone
         return tuple("" for _ in prev)
+    every = [*names, out]
+    return tuple(_SLOT.sub(lambda m: every[int(m.group(1))], t) for t in texts)
 
 
 _MAX_FORMULA = 40
