@@ -68,7 +68,14 @@ def moons() -> Value:
     return loss
 
 
-def cases() -> list[tuple[str, Callable[[], Value], dict[str, object]]]:
+def cases(quick: bool = False) -> list[tuple[str, Callable[[], Value], dict[str, object]]]:
+    if quick:  # small versions of the same shapes, for a smoke test
+        return [
+            ("x*x*...*x, 30 factors", lambda: product(30), {}),
+            ("tanh RNN, 8 steps", lambda: rnn(8), {}),
+            ("sum of 12 sin(x*i)", lambda: sin_sum_chain(12), {}),
+            ("moons MLP, by layer", moons, {"collapse": "layer"}),
+        ]
     return [
         ("x*x*...*x, 81 factors", lambda: product(81), {}),
         ("x*x*...*x, 151 factors", lambda: product(151), {}),
@@ -93,6 +100,7 @@ def big_batch(n_inputs: int) -> Value:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dot-text", action="store_true", help="also time to_dot() on big graphs")
+    ap.add_argument("--quick", action="store_true", help="small versions of the graphs")
     args = ap.parse_args(argv)
 
     routes = available_renderers("svg")
@@ -107,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     print(head)
     print("-" * len(head))
     worst = 0.0
-    for name, build, kw in cases():
+    for name, build, kw in cases(args.quick):
         root = build()
         n = len(autograd.toposort(root))
         for adjoint in (False, True):
