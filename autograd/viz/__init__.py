@@ -145,8 +145,9 @@ def draw_dot(
                Value -> group name or None.
     max_nodes: refuse (`GraphTooLargeError`) to draw more nodes than this, or more than 4
                edges per allowed node; None: no limit.
-    clusters:  uncollapsed, put each module's nodes in a labelled box; collapsed by neuron,
-               put each layer's neurons in one.
+    clusters:  uncollapsed, put each module's nodes in a labelled box; collapsed, put the
+               boxes of one enclosing scope that has a kind (a layer's neurons) in one, titled
+               by a node of its own so that no edge crosses the title.
     legend:    add a small key of the colours.
 
     A Value used far from where it is made (``x`` in ``x*x*...*x``, a weight shared by every
