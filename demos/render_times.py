@@ -83,6 +83,7 @@ def cases(quick: bool = False) -> list[tuple[str, Callable[[], Value], dict[str,
         ("tanh RNN, 50 steps", lambda: rnn(50), {}),
         ("sum of 90 sin(x*i)", lambda: sin_sum_chain(90), {}),
         ("sum of 120 sin(x*i)", lambda: sin_sum_chain(120), {}),
+        ("moons MLP, every node", moons, {}),
         ("moons MLP, by neuron", moons, {"collapse": "neuron"}),
         ("moons MLP, by layer", moons, {"collapse": "layer"}),
     ]
