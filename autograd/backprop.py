@@ -32,9 +32,12 @@ from .engine import (
 from .ops import FLOAT, OPS, Op
 from .symbolic import Expr, rule_exprs, source_factor
 
-__all__ = ["toposort", "backward", "grad", "sweep", "gradcheck", "GradcheckError", "KERNEL_SOURCE"]
+__all__ = [
+    "toposort", "backward", "grad", "sweep", "gradcheck", "GradcheckError", "KERNEL_SOURCE", "grad_lock",
+]
 
-_lock = threading.RLock()
+#: held while a sweep uses the nodes' .grad slots for its running sums (compiled programs too)
+grad_lock = threading.RLock()
 
 
 def toposort(root: Value, leaves: bool = True) -> list[Value]:
@@ -293,7 +296,7 @@ def backward(root: Value, seed: float = 1.0) -> None:
     # This pass's adjoints are accumulated in the .grad of the inner nodes themselves (fast
     # attribute arithmetic). What an inner node held before is set aside and added back at the
     # end, so repeated calls accumulate; leaves only ever receive, so they accumulate directly.
-    with _lock:
+    with grad_lock:
         kept = [v for v in order if v.grad]
         old = [v.grad for v in kept]
         for v in kept:
@@ -325,7 +328,7 @@ def sweep(
     """
     if not order:
         return []
-    with _lock:
+    with grad_lock:
         saved = [v.grad for v in order]
         try:
             for v in order:

@@ -50,7 +50,7 @@ from collections.abc import Callable, Sequence
 from itertools import repeat
 from typing import Any
 
-from .backprop import toposort
+from .backprop import grad_lock, toposort
 from .codegen import comment, float_functions, run_source
 from .engine import Value
 from .ops import OPS, Op
@@ -303,8 +303,12 @@ class Program:
 
     def run(self) -> float:
         """Recompute the graph from the leaves' current ``.data``, add d output / d leaf to each
-        leaf's ``.grad`` (as ``output.backward()`` would) and return the output's value."""
-        return self._fn()
+        leaf's ``.grad`` (as ``output.backward()`` would) and return the output's value.
+
+        Like ``backward()``, it holds the engine's gradient lock while it runs, so threads may run
+        programs (and backward passes) that share leaves."""
+        with grad_lock:
+            return self._fn()
 
     def __repr__(self) -> str:
         return f"<autograd.Program of {self.n_nodes} nodes, {len(self.leaves)} leaves>"
@@ -1140,11 +1144,12 @@ class _Tracer:
 
     @staticmethod
     def run(prog: Program, inputs: list[Value], nums: list[float], shape: list[Any]) -> tuple[float, Any]:
-        for v, x in zip(inputs, nums):
-            v.data = x
-            v.grad = 0.0
-        value = prog.run()
-        it = iter([v.grad for v in inputs])
+        with grad_lock:  # the inputs are this program's own leaves: one call at a time
+            for v, x in zip(inputs, nums):
+                v.data = x
+                v.grad = 0.0
+            value = prog.run()
+            it = iter([v.grad for v in inputs])
         grads = [_build(s, it) for s in shape]
         return value, (grads[0] if len(grads) == 1 else tuple(grads))
 
