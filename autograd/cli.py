@@ -857,7 +857,7 @@ _SUFFIXES = (".svg", ".png", ".gv", ".dot", ".html")
 
 def _write_output(out: Value, path: Path, adjoint: bool) -> str:
     from . import viz
-    from .viz._paths import make_parent
+    from .viz._paths import write_file
 
     suffix = path.suffix.lower()
     if suffix == ".html":
@@ -866,8 +866,7 @@ def _write_output(out: Value, path: Path, adjoint: bool) -> str:
     source = viz.to_dot(out, adjoint=adjoint)
     what = "adjoint graph" if adjoint else "forward graph"
     if suffix in (".gv", ".dot"):
-        make_parent(path)  # missing folders are created for every kind of output
-        path.write_text(source, encoding="utf-8")
+        write_file(path, source)  # missing folders are created for every kind of output
         return f"wrote the {what} (DOT source) to {path}"
     written = viz.render(source, path, suffix.lstrip("."))
     return f"wrote the {what} to {written}"

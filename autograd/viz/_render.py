@@ -398,7 +398,7 @@ def render(
     install a renderer. A renderer running longer than `timeout` seconds is stopped
     (`RenderTimeout`, the DOT source is written likewise); None: no limit.
     """
-    from ._paths import make_parent, output_path  # one path rule for every output
+    from ._paths import output_path, write_file  # one path rule for every output
 
     given = _check_format(format) if format is not None else None
     p = output_path(path, [f".{f}" for f in FORMATS], "a picture", f".{given or 'svg'}")
@@ -409,15 +409,11 @@ def render(
     try:
         data = render_bytes(source, fmt, backend=backend, timeout=timeout)
     except RenderError as exc:
-        gv = p.with_suffix(".gv")
-        make_parent(gv)
-        gv.write_text(source, encoding="utf-8")
+        gv = write_file(p.with_suffix(".gv"), source)
         msg = f"cannot write {p}: {exc}\nThe DOT source was written to {gv} instead."
         if isinstance(exc, RendererNotFound):
             raise RendererNotFound(msg, gv) from None
         if isinstance(exc, RenderTimeout):
             raise RenderTimeout(msg) from None
         raise RenderError(msg) from exc
-    make_parent(p)
-    p.write_bytes(data)
-    return p
+    return write_file(p, data)

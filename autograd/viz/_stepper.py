@@ -23,7 +23,7 @@ from ._model import (
     op_text,
     short_name,
 )
-from ._paths import make_parent, output_path
+from ._paths import output_path, write_file
 from ._render import RenderError, render_bytes
 from ._tape import node_expr
 
@@ -214,6 +214,4 @@ def animate_backward(
     parts = {"TITLE": html.escape(title), "SVG": svg, "DATA": _script_json(data)}
     # one pass, so text inside the SVG can never be taken for a placeholder
     page = re.sub(r"\{\{(TITLE|SVG|DATA)\}\}", lambda m: parts[m.group(1)], _template())
-    make_parent(p)
-    p.write_text(page, encoding="utf-8")
-    return p
+    return write_file(p, page)
