@@ -383,7 +383,9 @@ def test_python_310_is_told_the_webassembly_route_needs_311(
     assert "this is Python 3.10" in str(info.value)
 
 
-def test_output_files_are_written_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_output_files_are_written_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
 
     from autograd.viz._paths import write_file
