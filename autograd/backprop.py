@@ -30,7 +30,7 @@ from .engine import (
     is_anomaly_enabled,
 )
 from .ops import FLOAT, OPS, Op
-from .symbolic import Expr, rule_exprs, source_factor
+from .symbolic import rule_exprs, source_factor, var_counts
 
 __all__ = [
     "toposort", "backward", "grad", "sweep", "gradcheck", "GradcheckError", "KERNEL_SOURCE", "grad_lock",
@@ -167,17 +167,7 @@ def _backward_anomaly(v: Value, i: int, g: Any, d: Any, c: Any) -> None:
 _INLINE = ("dot", "+", "*", "relu", "sum", "-", "tanh")
 
 
-def _is_const(e: Expr, x: float) -> bool:
-    return e.kind == "const" and e.args[0] == x and math.copysign(1.0, e.args[0]) == math.copysign(1.0, x)
 
-
-def _uses(e: Expr, counts: dict[str, int]) -> None:
-    if e.kind == "var":
-        counts[e.args[0]] = counts.get(e.args[0], 0) + 1
-    else:
-        for a in e.args:
-            if isinstance(a, Expr):
-                _uses(a, counts)
 
 
 def _op_lines(op: Op) -> list[str] | None:
@@ -193,7 +183,7 @@ def _op_lines(op: Op) -> list[str] | None:
     exprs = rule_exprs(op, names, "_z", None)
     used: dict[str, int] = {}
     for e in exprs:
-        _uses(e, used)
+        var_counts(e, used)
     # a value read once is read in place; one read more often gets a local name
     inline = {n: f"_p{n[2:]}.data" if n != "_z" else "_v.data" for n, c in used.items() if c == 1}
     lines: list[str] = []
@@ -204,9 +194,9 @@ def _op_lines(op: Op) -> list[str] | None:
     if used.get("_z", 0) > 1:
         lines.append("_z = _v.data")
     for i, e in enumerate(exprs):
-        if _is_const(e, 1.0):
+        if e.is_const(1.0):
             body.append(f"_p{i}.grad += _g")
-        elif _is_const(e, -1.0):
+        elif e.is_const(-1.0):
             body.append(f"_p{i}.grad -= _g")
         else:
             body.append(f"_p{i}.grad += _g * {source_factor(e, inline)}")

@@ -54,7 +54,7 @@ from .backprop import grad_lock, toposort
 from .codegen import comment, float_functions, run_source
 from .engine import Value
 from .ops import OPS, Op
-from .symbolic import Expr, rule_exprs, source, source_factor
+from .symbolic import Expr, rule_exprs, source, source_factor, var_counts
 
 __all__ = ["compile", "trace", "Program", "ProgramError", "MAX_NODES"]
 
@@ -147,9 +147,6 @@ def _param_src(p: Any) -> str:
         return "(" + ", ".join(_num(float(x)) for x in p) + ("," if len(p) == 1 else "") + ")"
     return _num(float(p))
 
-
-def _is_const(e: Expr, x: float) -> bool:
-    return e.kind == "const" and e.args[0] == x and math.copysign(1.0, e.args[0]) == math.copysign(1.0, x)
 
 
 def _fwd_name(op: Op) -> str:
@@ -686,9 +683,9 @@ class _Writer:
             marks["_z"] = "{z}"
             tpl = []
             for e in exprs:
-                if not o.param and _is_const(e, 1.0):
+                if not o.param and e.is_const(1.0):
                     tpl.append(("+", ""))
-                elif not o.param and _is_const(e, -1.0):
+                elif not o.param and e.is_const(-1.0):
                     tpl.append(("-", ""))
                 else:
                     tpl.append(("*", source_factor(e, marks)))
@@ -704,9 +701,9 @@ class _Writer:
         self, p: int, e: Expr, names: dict[str, str], g: str, out: list[str], ind: str, fold: bool
     ) -> None:
         # the kernel folds a local derivative of exactly 1.0 or -1.0 (ops without a parameter)
-        if fold and _is_const(e, 1.0):
+        if fold and e.is_const(1.0):
             self.add_to(p, g, "+", out, ind)
-        elif fold and _is_const(e, -1.0):
+        elif fold and e.is_const(-1.0):
             self.add_to(p, g, "-", out, ind)
         else:
             self.add_to(p, f"{g} * {source_factor(e, names)}", "+", out, ind)
@@ -1416,13 +1413,13 @@ class _Batched:
             for i, k in enumerate(ks):
                 cslot[edge_base[k] + j] = nc + i
             fold = not o.param
-            if fold and _is_const(e, 1.0):
+            if fold and e.is_const(1.0):
                 out.append(f"    C += {ga}  # level {lv}: {len(ks)} x {op}, argument {j}: d = 1")
-            elif fold and _is_const(e, -1.0):
+            elif fold and e.is_const(-1.0):
                 out.append(f"    C += map(neg, {ga})  # level {lv}: {len(ks)} x {op}, argument {j}: d = -1")
             else:
                 used: dict[str, int] = {}
-                _uses(e, used)
+                var_counts(e, used)
                 params = [a for a in (*argn, "z") if a in used]
                 fname = f"_d{self.nt}"
                 self.nt += 1
@@ -1447,10 +1444,3 @@ class _Batched:
         return nc
 
 
-def _uses(e: Expr, counts: dict[str, int]) -> None:
-    if e.kind == "var":
-        counts[e.args[0]] = counts.get(e.args[0], 0) + 1
-    else:
-        for a in e.args:
-            if isinstance(a, Expr):
-                _uses(a, counts)

@@ -16,7 +16,7 @@ from .ops import OPS, Namespace, Op
 
 __all__ = [
     "Expr", "SYMBOLIC", "formula_text", "op_table_markdown",
-    "rule_exprs", "source", "source_factor", "text", "var",
+    "rule_exprs", "source", "source_factor", "text", "var", "var_counts",
 ]
 
 # precedence: higher binds tighter
@@ -93,6 +93,25 @@ class Expr:
 
     def __repr__(self) -> str:
         return f"Expr({text(self)!r})"
+
+    def is_const(self, x: float) -> bool:
+        """Whether this is the constant `x`, sign included (generated code folds 1 and -1)."""
+        if self.kind != "const":
+            return False
+        c = self.args[0]
+        return bool(c == x and math.copysign(1.0, c) == math.copysign(1.0, x))
+
+
+def var_counts(e: Expr, counts: dict[str, int] | None = None) -> dict[str, int]:
+    """How often each variable occurs in `e` (added into `counts` if given)."""
+    counts = {} if counts is None else counts
+    if e.kind == "var":
+        counts[e.args[0]] = counts.get(e.args[0], 0) + 1
+    else:
+        for a in e.args:
+            if isinstance(a, Expr):
+                var_counts(a, counts)
+    return counts
 
 
 def _e(x: Any) -> Expr:
