@@ -573,6 +573,25 @@ def _shorten(d: _Drawing, shared_is_tail: bool) -> None:
 # -- the forward graph ----------------------------------------------------------------------------
 
 
+def _prepare(
+    root: Value, order: list[Value] | None, collapse: object, max_nodes: int | None, what: str
+) -> tuple[Collapse, list[Value], dict[Value, int], list[tuple[Value, ...]], _Scopes, _Grouping]:
+    """What both pictures start from: the order, the parents, the scopes and the module groups;
+    refuses a picture with more than `max_nodes` boxes (`what` names it in the message)."""
+    checked = _check_collapse(collapse)
+    if order is None:
+        order = toposort(root)
+    index = {v: i for i, v in enumerate(order)}
+    prev = [v._prev for v in order]
+    scopes = _Scopes(order)
+    grouping = _Grouping(order, prev, index, checked, scopes)
+    if checked is not None and not grouping.groups and max_nodes is not None and len(order) > max_nodes:
+        _too_large(len(order), max_nodes, what, False, checked)
+    if max_nodes is not None and grouping.drawn() > max_nodes:
+        _too_large(grouping.drawn(), max_nodes, what, bool(scopes.by_path), checked)
+    return checked, order, index, prev, scopes, grouping
+
+
 def forward_dot(
     root: Value,
     *,
@@ -587,19 +606,9 @@ def forward_dot(
 ) -> str:
     """DOT source of the forward graph of `root` (see `autograd.viz.draw_dot`)."""
     rankdir = _check_rankdir(rankdir)
-    collapse = _check_collapse(collapse)
-    if order is None:
-        order = toposort(root)
-    index = {v: i for i, v in enumerate(order)}
-    prev = [v._prev for v in order]
-    scopes = _Scopes(order)
+    collapse, order, index, prev, scopes, grouping = _prepare(root, order, collapse, max_nodes, "graph")
     has_modules = bool(scopes.by_path)
-    grouping = _Grouping(order, prev, index, collapse, scopes)
     groups, member_of = grouping.groups, grouping.member_of
-    if collapse is not None and not groups and max_nodes is not None and len(order) > max_nodes:
-        _too_large(len(order), max_nodes, "graph", False, collapse)
-    if max_nodes is not None and grouping.drawn() > max_nodes:
-        _too_large(grouping.drawn(), max_nodes, "graph", has_modules, collapse)
 
     def grad_field(i: int) -> str:
         if grad_text is not None:
@@ -966,19 +975,11 @@ def adjoint_dot(
 ) -> str:
     """DOT source of the adjoint graph of `root` (see `autograd.viz.draw_adjoint`)."""
     rankdir = _check_rankdir(rankdir)
-    collapse = _check_collapse(collapse)
-    if order is None:
-        order = toposort(root)
-    index = {v: i for i, v in enumerate(order)}
-    prev = [v._prev for v in order]
-    scopes = _Scopes(order)
+    collapse, order, index, prev, scopes, grouping = _prepare(
+        root, order, collapse, max_nodes, "adjoint graph"
+    )
     has_modules = bool(scopes.by_path)
-    grouping = _Grouping(order, prev, index, collapse, scopes)
     groups, member_of = grouping.groups, grouping.member_of
-    if collapse is not None and not groups and max_nodes is not None and len(order) > max_nodes:
-        _too_large(len(order), max_nodes, "adjoint graph", False, collapse)
-    if max_nodes is not None and grouping.drawn() > max_nodes:
-        _too_large(grouping.drawn(), max_nodes, "adjoint graph", has_modules, collapse)
     steps, adj = reverse_steps(order)
     visit = [0] * len(order)
     for k, s in enumerate(steps):
