@@ -7,7 +7,7 @@ from typing import Any
 
 import graphviz  # type: ignore[import-untyped]
 
-from ._text import text_bundle
+from ._text import picture_bundle
 
 __all__ = ["Picture", "make_picture"]
 
@@ -29,21 +29,7 @@ class Picture(graphviz.Digraph):  # type: ignore[misc]
         exclude: Iterable[str] | None = None,
         **_: Any,
     ) -> dict[str, str]:
-        from ._render import render_bytes
-
-        try:
-            bundle = {"image/svg+xml": render_bytes(self.source, "svg").decode("utf-8")}
-        except Exception as exc:  # a notebook shows text, never a traceback
-            text = self.fallback_text or self.source
-            text = f"{text}\n(no picture: {exc})"
-            bundle = text_bundle(text)  # monospaced: the tape is aligned in columns
-        if include is not None:
-            inc = set(include)
-            bundle = {k: v for k, v in bundle.items() if k in inc}
-        if exclude is not None:
-            exc_ = set(exclude)
-            bundle = {k: v for k, v in bundle.items() if k not in exc_}
-        return bundle
+        return picture_bundle(self.source, self.fallback_text, "", include, exclude)
 
 
 def make_picture(source: str, fallback_text: str) -> Picture:

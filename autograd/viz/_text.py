@@ -9,7 +9,7 @@ import html
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["MONO_STYLE", "TapeText", "TextPicture", "pre_html"]
+__all__ = ["MONO_STYLE", "TapeText", "TextPicture", "picture_bundle", "pre_html"]
 
 # the fallback text is aligned in columns: it must be drawn in a monospaced font
 MONO_STYLE = (
@@ -54,6 +54,27 @@ def text_bundle(text: str) -> dict[str, str]:
     return {"text/plain": text, "text/html": pre_html(text)}
 
 
+def picture_bundle(
+    source: str,
+    fallback_text: str,
+    hint: str,
+    include: Iterable[str] | None,
+    exclude: Iterable[str] | None,
+) -> dict[str, str]:
+    """A notebook display of DOT source: the SVG if a renderer works, else the monospaced
+    `fallback_text` and why there is no picture (a notebook shows text, never a traceback)."""
+    from ._render import render_bytes
+
+    try:
+        svg = render_bytes(source, "svg").decode("utf-8")
+    except Exception as exc:
+        why = f"{hint}; no picture: {exc}" if hint else f"no picture: {exc}"
+        bundle = text_bundle(f"{fallback_text or source}\n({why})")
+    else:
+        bundle = {"image/svg+xml": svg, "text/plain": fallback_text or source}
+    return _filter(bundle, include, exclude)
+
+
 class TextPicture:
     """What `draw_dot` / `draw_adjoint` return when the ``graphviz`` Python package is missing.
 
@@ -80,12 +101,4 @@ class TextPicture:
         exclude: Iterable[str] | None = None,
         **_: Any,
     ) -> dict[str, str]:
-        from ._render import render_bytes
-
-        try:
-            svg = render_bytes(self.source, "svg").decode("utf-8")
-        except Exception as exc:  # a notebook shows text, never a traceback
-            bundle = text_bundle(f"{self.fallback_text}\n({self.hint}; no picture: {exc})")
-        else:
-            bundle = {"image/svg+xml": svg, "text/plain": self.fallback_text}
-        return _filter(bundle, include, exclude)
+        return picture_bundle(self.source, self.fallback_text, self.hint, include, exclude)
