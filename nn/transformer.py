@@ -275,7 +275,36 @@ class Embedding(Module):
         return f"Embedding({self.num}, {self.dim})"
 
 
-class RMSNorm(Module):
+class _Norm(Module):
+    """What RMSNorm and LayerNorm share: one size, eps, the affine flag, and their description."""
+
+    _dim: int
+    _eps: float
+    _affine: bool
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        return self._forward(_as_inputs(x, self._dim, f"{_who(self)} (dim {self._dim})"))
+
+    def _forward(self, x: Sequence[Value]) -> list[Value]:
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, "dim": self._dim, "eps": self._eps, "affine": self._affine}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._dim}, eps={self._eps}, affine={self._affine})"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> _Norm:
+        """This architecture (what `nn.load_model` builds before loading the file's values)."""
+        return cls(**config)
+
+
+class RMSNorm(_Norm):
     """$y_i = x_i \\cdot (\\frac{1}{n}\\sum_k x_k^2 + \\epsilon)^{-1/2}$ (times a gain ``weight``
     $g_i$, initially 1, with ``affine=True``). microgpt's norm: no gain. Nodes: one ``dot`` for
     $\\sum x^2$, three for the scale, one ``*`` per output (two with the gain)."""
@@ -286,13 +315,6 @@ class RMSNorm(Module):
         self._affine = _bool(affine, "RMSNorm affine")
         if self._affine:
             self.weight = [Value(1.0) for _ in range(self._dim)]
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        return self._forward(_as_inputs(x, self._dim, f"{_who(self)} (dim {self._dim})"))
 
     def _forward(self, x: Sequence[Value]) -> list[Value]:
         xs = tuple(x)
@@ -309,25 +331,14 @@ class RMSNorm(Module):
         _tag(made, self._scope)
         return out
 
-    def config(self) -> dict[str, Any]:
-        return {"type": "RMSNorm", "dim": self._dim, "eps": self._eps, "affine": self._affine}
-
     @classmethod
     def parameter_count(cls, config: dict[str, Any]) -> int:
         a = _config_args(cls, config)
         dim = _check_size(a.get("dim"), "RMSNorm dim")
         return dim if _bool(a.get("affine", False), "RMSNorm affine") else 0
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> RMSNorm:
-        """This architecture (what `nn.load_model` builds before loading the file's values)."""
-        return cls(**config)
 
-    def __repr__(self) -> str:
-        return f"RMSNorm({self._dim}, eps={self._eps}, affine={self._affine})"
-
-
-class LayerNorm(Module):
+class LayerNorm(_Norm):
     """$y_i = g_i (x_i - \\mu) (\\sigma^2 + \\epsilon)^{-1/2} + b_i$, with $\\mu$ the mean and
     $\\sigma^2$ the (biased) variance of x; gain ``weight`` starts at 1, ``bias`` at 0 (PyTorch's
     LayerNorm). ``affine=False``: no gain, no bias."""
@@ -339,13 +350,6 @@ class LayerNorm(Module):
         if self._affine:
             self.weight = [Value(1.0) for _ in range(self._dim)]
             self.bias = [Value(0.0) for _ in range(self._dim)]
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        return self._forward(_as_inputs(x, self._dim, f"{_who(self)} (dim {self._dim})"))
 
     def _forward(self, x: Sequence[Value]) -> list[Value]:
         inv_n, eps = Value(1.0 / self._dim), Value(self._eps)
@@ -366,22 +370,11 @@ class LayerNorm(Module):
         _tag(made, self._scope)
         return out
 
-    def config(self) -> dict[str, Any]:
-        return {"type": "LayerNorm", "dim": self._dim, "eps": self._eps, "affine": self._affine}
-
     @classmethod
     def parameter_count(cls, config: dict[str, Any]) -> int:
         a = _config_args(cls, config)
         dim = _check_size(a.get("dim"), "LayerNorm dim")
         return 2 * dim if _bool(a.get("affine", True), "LayerNorm affine") else 0
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> LayerNorm:
-        """This architecture (what `nn.load_model` builds before loading the file's values)."""
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        return f"LayerNorm({self._dim}, eps={self._eps}, affine={self._affine})"
 
 
 # -- attention -----------------------------------------------------------------------------------
