@@ -9,7 +9,9 @@
 Modules: `ops` (the op table: every op's forward rule and local derivatives, written once),
 `engine` (the Value node and the ops as methods), `backprop` (topological order, the chain-rule
 sweep, backward, grad, gradcheck), `forward` (forward accumulation: jvp, jacobian, hessian,
-hvp), `symbolic` (rules as text and as Python source), `codegen` (compiling generated source).
+hvp), `program` (compile and trace: a graph as its adjoint program), `symbolic` (rules as text
+and as Python source), `codegen` (compiling generated source), `viz` (pictures; needs nothing
+to import, the graphviz package to draw) and `cli` (``python -m autograd``).
 """
 
 from .backprop import GradcheckError, grad, gradcheck, sweep, toposort
