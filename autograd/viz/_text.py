@@ -71,7 +71,7 @@ def picture_bundle(
         why = f"{hint}; no picture: {exc}" if hint else f"no picture: {exc}"
         bundle = text_bundle(f"{fallback_text or source}\n({why})")
     else:
-        bundle = {"image/svg+xml": svg, "text/plain": fallback_text or source}
+        bundle = {"image/svg+xml": svg}
     return _filter(bundle, include, exclude)
 
 
