@@ -667,13 +667,7 @@ def forward_dot(
                 + "\n",
             )
 
-    for g in sorted(groups.values(), key=lambda g: _natural(g.key)):
-        cs = _group_cluster(g, clusters)
-        cl = None if cs is None else cs.path
-        d.node(cl, f"g{g.index}", _group_node(g, order, root, show_grad, rankdir, cl, grad_field))
-        if cl is not None:
-            d.rows.setdefault(cl, []).append(f"g{g.index}")
-        d.refs[f"g{g.index}"] = (_group_shown(g, cl), GROUP[0], GROUP[1], f"the box {g.key}")
+    _draw_groups(d, groups, order, root, show_grad, rankdir, clusters, grad_field)
 
     # edges: consumers in topological order, each consumer's arguments in argument order; an
     # op node gets one edge per argument (labelled with its role where order matters), a box
@@ -774,6 +768,26 @@ def _tooltip(v: Value, i: int) -> str:
 def _group_shown(g: _Group, cluster: str | None) -> str:
     """A box's name inside its cluster: ``neurons.3`` inside ``layers.0``."""
     return g.key[len(cluster) + 1 :] if cluster and g.key.startswith(cluster + ".") else g.key
+
+
+def _draw_groups(
+    d: _Drawing,
+    groups: dict[str, _Group],
+    order: list[Value],
+    root: Value,
+    show_grad: bool,
+    rankdir: str,
+    clusters: bool,
+    field: Callable[[int], str],
+) -> None:
+    """One box per collapsed group, in name order, inside its layer's cluster if it has one."""
+    for g in sorted(groups.values(), key=lambda g: _natural(g.key)):
+        cs = _group_cluster(g, clusters)
+        cl = None if cs is None else cs.path
+        d.node(cl, f"g{g.index}", _group_node(g, order, root, show_grad, rankdir, cl, field))
+        if cl is not None:
+            d.rows.setdefault(cl, []).append(f"g{g.index}")
+        d.refs[f"g{g.index}"] = (_group_shown(g, cl), GROUP[0], GROUP[1], f"the box {g.key}")
 
 
 def _group_node(
@@ -1012,13 +1026,7 @@ def adjoint_dot(
     def adjoint_field(i: int) -> str:
         return f"adjoint {fmt4(adj[i])}"
 
-    for g in sorted(groups.values(), key=lambda g: _natural(g.key)):
-        cs = _group_cluster(g, clusters)
-        cl = None if cs is None else cs.path
-        d.node(cl, f"g{g.index}", _group_node(g, order, root, True, rankdir, cl, adjoint_field))
-        if cl is not None:
-            d.rows.setdefault(cl, []).append(f"g{g.index}")
-        d.refs[f"g{g.index}"] = (_group_shown(g, cl), GROUP[0], GROUP[1], f"the box {g.key}")
+    _draw_groups(d, groups, order, root, True, rankdir, clusters, adjoint_field)
 
     # edges in visiting order: from each node to each of its arguments. Out of a box: one edge
     # per place the box passes gradient to, labelled with the sum it passes there.
