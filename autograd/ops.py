@@ -279,10 +279,6 @@ def _silu(x: float) -> float:
     return x * _sigmoid(x)
 
 
-def _bad(what: str) -> Callable[..., str | None]:
-    return lambda *a: what
-
-
 # ---------------------------------------------------------------------------------------------
 # The built-in ops. Each: forward, local derivatives (rule), domain, and one line of docs.
 # In a rule, z is the op's output and m the namespace; "1.0 - z * z" is the whole of tanh'.

@@ -292,16 +292,6 @@ class _Scopes:
         return None
 
 
-def module_path(v: Value) -> str | None:
-    """The dotted module name a node belongs to: its scope, or a parameter leaf's label."""
-    s = scope_path(v)
-    if s:
-        return s
-    if not v._op and v.label:
-        return v.label
-    return None
-
-
 def _check_collapse(collapse: object) -> Collapse:
     if collapse is None or callable(collapse):
         return collapse  # type: ignore[return-value]
