@@ -68,3 +68,6 @@ __all__ = [
     "Program",
 ]
 __version__ = "0.1.0"
+#: marks this package as adjointgrad's `autograd` (the unrelated HIPS `autograd` on PyPI uses the same
+#: import name; `nn` and the command line check this marker to detect the clash)
+__distribution__ = "adjointgrad"
