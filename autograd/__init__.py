@@ -9,7 +9,7 @@
 Modules: `ops` (the op table: every op's forward rule and local derivatives, written once),
 `engine` (the Value node and the ops as methods), `backprop` (topological order, the chain-rule
 sweep, backward, grad, gradcheck), `forward` (forward accumulation: jvp, jacobian, hessian,
-hvp), `program` (compile and trace: a graph as its adjoint program), `symbolic` (rules as text
+hvp), `programs` (compile and trace: a graph as its adjoint program), `symbolic` (rules as text
 and as Python source), `codegen` (compiling generated source), `viz` (pictures; needs nothing
 to import, the graphviz package to draw) and `cli` (``python -m autograd``).
 """
@@ -34,7 +34,7 @@ from .engine import (
 )
 from .forward import Dual, hessian, hvp, jacobian, jvp
 from .ops import OPS
-from .program import Program, compile, trace
+from .programs import Program, compile, trace
 
 __all__ = [
     "Value",
