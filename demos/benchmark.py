@@ -6,7 +6,10 @@
 Workloads (each timed as the best of several repeats, with Python's garbage collector on, as a
 user runs it):
   W1  one full-batch training step of micrograd's demo: MLP(2, [16, 16, 1]) (337 parameters) on
-      100 two-moons points, hinge loss + 1e-4 L2, zero_grad, backward, SGD update;
+      100 two-moons points, hinge loss + 1e-4 L2, zero_grad, backward, SGD update; written with
+      nn (n-ary dot and sum nodes) and as micrograd's own nn.py and notebook write it (Python's
+      sum: chains of binary nodes), each eager and compiled (autograd.compile), all timed side
+      by side (one round runs every way once, in turn);
   W2  a chain x = x*c1 + c2 of 10^6 steps (2*10^6 nodes; c1, c2 are Values), forward + backward;
   W3  autograd.sum of 100,000 products a_i*b_i, forward + backward;
   W4  bytes per node (tracemalloc) while the W2 chain is alive (after forward; and after backward);
@@ -169,6 +172,123 @@ def compiled_step(
     return step, seconds, kept / nodes
 
 
+# micrograd's nn.py and its demo notebook's loss, on autograd.Value: the code users write (Python's
+# sum over generators, so chains of binary + and * nodes), unchanged but for type hints and the
+# weights being copied in.
+
+
+class MgModule:
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0
+
+    def parameters(self) -> list[Value]:
+        return []
+
+
+class MgNeuron(MgModule):
+    def __init__(self, nin: int, nonlin: bool = True) -> None:
+        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(0)
+        self.nonlin = nonlin
+
+    def __call__(self, x: list[Value]) -> Value:
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        return act.relu() if self.nonlin else act
+
+    def parameters(self) -> list[Value]:
+        return self.w + [self.b]  # noqa: RUF005 (micrograd's code as it is)
+
+
+class MgLayer(MgModule):
+    def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
+        self.neurons = [MgNeuron(nin, **kwargs) for _ in range(nout)]
+
+    def __call__(self, x: list[Value]) -> Any:
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+
+class MgMLP(MgModule):
+    def __init__(self, nin: int, nouts: list[int]) -> None:
+        sz = [nin] + nouts  # noqa: RUF005 (micrograd's code as it is)
+        self.layers = [MgLayer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))]
+
+    def __call__(self, x: list[Value]) -> Any:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+
+def mg_model(params: Params) -> MgMLP:
+    """micrograd's MLP written on autograd.Value, with the given weights."""
+    ws, bs = params
+    model = MgMLP(len(ws[0][0]), [len(layer) for layer in ws])
+    flat = [v for layer_w, layer_b in zip(ws, bs) for row, b in zip(layer_w, layer_b) for v in (*row, b)]
+    for p, v in zip(model.parameters(), flat):
+        p.data = v
+    return model
+
+
+def mg_loss(model: MgMLP, X: list[list[float]], Y: list[float], alpha: float) -> Value:
+    """The loss of micrograd's demo notebook, as it writes it."""
+    inputs = [list(map(Value, xrow)) for xrow in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(Y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = alpha * sum(p * p for p in model.parameters())
+    return data_loss + reg_loss
+
+
+def mg_step(model: MgMLP, X: list[list[float]], Y: list[float], lr: float, alpha: float) -> float:
+    """micrograd's demo training step on autograd.Value, eagerly."""
+    total_loss = mg_loss(model, X, Y, alpha)
+    model.zero_grad()
+    total_loss.backward()
+    for p in model.parameters():
+        p.data -= lr * p.grad
+    return total_loss.data
+
+
+def mg_compiled_step(
+    model: MgMLP, X: list[list[float]], Y: list[float], lr: float, alpha: float
+) -> tuple[Callable[[], float], float]:
+    """mg_step's graph compiled once: the step and the seconds compiling took."""
+    loss = mg_loss(model, X, Y, alpha)
+    t = time.perf_counter()
+    program = autograd.compile(loss)
+    seconds = time.perf_counter() - t
+    del loss
+    params = model.parameters()
+
+    def step() -> float:
+        model.zero_grad()
+        value = program.run()
+        for p in params:
+            p.data -= lr * p.grad
+        return value
+
+    return step, seconds
+
+
+def side_by_side(ways: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """The best time of each way over `repeats` rounds; each round runs every way once, in turn,
+    so that the machine's load changes all of them alike."""
+    best = dict.fromkeys(ways, math.inf)
+    for _ in range(repeats):
+        for key, fn in ways.items():
+            t = time.perf_counter()
+            fn()
+            best[key] = min(best[key], time.perf_counter() - t)
+    return best
+
+
 def micrograd_step(model: Any, X: list[list[float]], Y: list[float], lr: float, alpha: float) -> float:
     from micrograd.engine import Value as MValue
 
@@ -194,6 +314,55 @@ def micrograd_model(params: Params) -> Any:
     for p, v in zip(model.parameters(), flat):
         p.data = v
     return model
+
+
+def w1(reps: int, with_micrograd: bool = False) -> dict[str, float]:
+    """W1: seconds per step of each way (best of `reps` rounds, side by side), compile seconds,
+    and the bytes per node a compiled program keeps."""
+    res: dict[str, float] = {}
+    X, Y = moons(100)
+    sizes = [2, 16, 16, 1]
+    lr, alpha = 0.5, 1e-4
+    hp = init_params(sizes)
+    model = engine_model(init_params(sizes))
+    # The steps must compute the same step: check one step from identical weights.
+    check_h, check_e = init_params(sizes, 7), engine_model(init_params(sizes, 7))
+    lh, le = hand_step(check_h, X, Y, lr, alpha), engine_step(check_e, X, Y, lr, alpha)
+    assert abs(lh - le) <= 1e-9 * max(1.0, abs(lh)), (lh, le)
+    # compiled (autograd.compile): the same step to the bit as the eager one
+    check_c = engine_model(init_params(sizes, 7))
+    step_c, _, _ = compiled_step(check_c, X, Y, lr, alpha)
+    assert step_c() == le
+    assert all(p.data == q.data for p, q in zip(check_c.parameters(), check_e.parameters()))
+    # micrograd's code on autograd.Value: the same step as the hand-written one, and compiled, the
+    # same to the bit as itself run eagerly
+    check_m, check_mc = mg_model(init_params(sizes, 7)), mg_model(init_params(sizes, 7))
+    lm = mg_step(check_m, X, Y, lr, alpha)
+    assert abs(lh - lm) <= 1e-9 * max(1.0, abs(lh)), (lh, lm)
+    step_mc, _ = mg_compiled_step(check_mc, X, Y, lr, alpha)
+    assert step_mc() == lm
+    assert all(p.data == q.data for p, q in zip(check_mc.parameters(), check_m.parameters()))
+    step_c, res["w1_compile"], res["w1_program_bytes"] = compiled_step(
+        engine_model(init_params(sizes)), X, Y, lr, alpha
+    )
+    mm_e = mg_model(init_params(sizes))
+    step_mc, res["w1_mg_compile"] = mg_compiled_step(mg_model(init_params(sizes)), X, Y, lr, alpha)
+    res.update(
+        side_by_side(
+            {
+                "w1_hand": lambda: hand_step(hp, X, Y, lr, alpha),
+                "w1_engine": lambda: engine_step(model, X, Y, lr, alpha),
+                "w1_compiled": step_c,
+                "w1_mg_engine": lambda: mg_step(mm_e, X, Y, lr, alpha),
+                "w1_mg_compiled": step_mc,
+            },
+            reps,
+        )
+    )
+    if with_micrograd:
+        mm = micrograd_model(init_params(sizes))
+        res["w1_micrograd"] = best_of(lambda: micrograd_step(mm, X, Y, lr, alpha), max(1, reps // 2))
+    return res
 
 
 # --- W2 / W3 / W4 -----------------------------------------------------------------------------
@@ -577,29 +746,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     reps = 2 if args.quick else args.repeats
     res: dict[str, float] = {}
 
-    X, Y = moons(100)
-    sizes = [2, 16, 16, 1]
-    lr, alpha = 0.5, 1e-4
-    hp = init_params(sizes)
-    res["w1_hand"] = best_of(lambda: hand_step(hp, X, Y, lr, alpha), reps)
-    model = engine_model(init_params(sizes))
-    res["w1_engine"] = best_of(lambda: engine_step(model, X, Y, lr, alpha), reps)
-    # The two must compute the same step: check one step from identical weights.
-    check_h, check_e = init_params(sizes, 7), engine_model(init_params(sizes, 7))
-    lh, le = hand_step(check_h, X, Y, lr, alpha), engine_step(check_e, X, Y, lr, alpha)
-    assert abs(lh - le) <= 1e-9 * max(1.0, abs(lh)), (lh, le)
-    # compiled (autograd.compile): the same step to the bit as the eager one
-    check_c = engine_model(init_params(sizes, 7))
-    step_c, _, _ = compiled_step(check_c, X, Y, lr, alpha)
-    assert step_c() == le
-    assert all(p.data == q.data for p, q in zip(check_c.parameters(), check_e.parameters()))
-    step_c, res["w1_compile"], res["w1_program_bytes"] = compiled_step(
-        engine_model(init_params(sizes)), X, Y, lr, alpha
-    )
-    res["w1_compiled"] = best_of(step_c, reps)
-    if have_micrograd():
-        mm = micrograd_model(init_params(sizes))
-        res["w1_micrograd"] = best_of(lambda: micrograd_step(mm, X, Y, lr, alpha), max(1, reps // 2))
+    res.update(w1(reps, with_micrograd=have_micrograd()))
 
     res["w2_hand"] = best_of(lambda: w2_hand(n2), reps)
     res["w2_engine"] = best_of(lambda: w2_engine(n2), reps)
@@ -641,20 +788,32 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         tail = f"   {ratio:6.2f}x hand" if ratio is not None else ""
         print(f"   {name:<20}{value:>16}{tail}{extra}")
 
-    print("W1 training step, MLP(2,[16,16,1]), 100 points:")
+    print("W1 training step, MLP(2,[16,16,1]), 100 points (timed side by side):")
     row("hand-written floats", f"{res['w1_hand'] * 1e3:.2f} ms")
     row(
-        "adjointgrad",
+        "nn (n-ary nodes)",
         f"{res['w1_engine'] * 1e3:.2f} ms",
         res["w1_engine"] / res["w1_hand"],
         "   (target <= 8x)",
     )
     row(
-        "compiled program",
+        "  compiled",
         f"{res['w1_compiled'] * 1e3:.2f} ms",
         res["w1_compiled"] / res["w1_hand"],
-        f"   (target <= 1.5x; compile {res['w1_compile']:.3f} s, target <= 0.3 s;"
+        f"   (target <= 1.0x; compile {res['w1_compile']:.3f} s, target <= 0.3 s;"
         f" {res['w1_program_bytes']:.0f} B/node kept)",
+    )
+    row(
+        "micrograd's code",
+        f"{res['w1_mg_engine'] * 1e3:.2f} ms",
+        res["w1_mg_engine"] / res["w1_hand"],
+        "   (micrograd's nn.py and notebook loss on autograd.Value: Python's sum, binary nodes)",
+    )
+    row(
+        "  compiled",
+        f"{res['w1_mg_compiled'] * 1e3:.2f} ms",
+        res["w1_mg_compiled"] / res["w1_hand"],
+        f"   (target <= 1.2x; compile {res['w1_mg_compile']:.3f} s, target <= 0.3 s)",
     )
     if "w1_micrograd" in res:
         ratio = res["w1_micrograd"] / res["w1_hand"]
