@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autograd import Value
-from autograd.cli import FUNCTIONS, MAX_DEPTH, MAX_EXPR_CHARS, SIGNATURES, WINDOW, _parse_flat, main
+from autograd.cli import FUNCTIONS, MAX_DEPTH, MAX_EXPR_CHARS, SIGNATURES, WINDOW, main, parse_flat
 from autograd.viz import available_renderers
 
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
@@ -494,7 +494,7 @@ def test_the_flat_parser_builds_what_ast_parse_builds(built: Built) -> None:
     positions included, so every check and error message works the same on it."""
     text, _ = built
     lines = text.split("\n")
-    assert ast.dump(_parse_flat(text, lines), include_attributes=True) == ast.dump(
+    assert ast.dump(parse_flat(text, lines), include_attributes=True) == ast.dump(
         ast.parse(text, mode="eval"), include_attributes=True
     )
 
@@ -511,7 +511,7 @@ def test_the_flat_parser_accepts_exactly_what_python_accepts(text: str) -> None:
     from autograd.cli import ExpressionError
 
     try:
-        ours: str | None = ast.dump(_parse_flat(text, text.split("\n")), include_attributes=True)
+        ours: str | None = ast.dump(parse_flat(text, text.split("\n")), include_attributes=True)
     except ExpressionError:
         ours = None
     try:
@@ -534,7 +534,7 @@ def test_the_flat_parser_refuses_what_is_not_allowed(expr: str, message: str) ->
     from autograd.cli import ExpressionError
 
     with pytest.raises(ExpressionError, match=message):
-        _parse_flat(expr, expr.split("\n"))
+        parse_flat(expr, expr.split("\n"))
 
 
 # -- errors in long expressions, JSON, options ----------------------------------------------------------
@@ -703,3 +703,43 @@ def test_an_ancestor_that_cannot_be_looked_at_is_left_to_the_write(
     status, _, err = run([*NEURON, "-o", str(target)], capsys)
     assert "Traceback" not in err
     assert status in (0, 1) and err.startswith(("wrote", "python -m autograd: error:"))
+
+
+# -- suggestions: edit distance with transpositions ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expr, values, suggestion",
+    [
+        ("tahn(x)", ["x=1"], "did you mean 'tanh' or 'tan'?"),  # a swap and a deletion: both 1 edit
+        ("sigmodi(x)", ["x=1"], "did you mean 'sigmoid'?"),  # one swap
+        ("lg(x)", ["x=1"], "did you mean 'log'?"),
+        ("tanhh(x)", ["x=1"], "did you mean 'tanh'?"),
+        ("wl * x1", ["x1=2", "w1=3"], "unknown name 'wl' (did you mean 'w1'?)"),  # w1 given, unused
+        ("x1 * 2", ["xl=2"], "unknown name 'x1' (did you mean 'xl'?)"),
+    ],
+)
+def test_suggestions_are_the_nearest_names_by_edit_distance(
+    expr: str, values: list[str], suggestion: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run([expr, *values], capsys)
+    assert (status, out) == (2, "") and suggestion in err, err
+
+
+@pytest.mark.parametrize(
+    "expr, values",
+    [("tanh(q)", ["x=1"]), ("x * y", ["x=1"]), ("zzzz(x)", ["x=1"]), ("x1 * w1 + w2", ["x1=1", "w1=2"])],
+)
+def test_no_suggestion_when_nothing_is_near(
+    expr: str, values: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A one-letter name is not "near" another one-letter name, and a given name that the
+    expression already uses is not offered for a missing one."""
+    status, _, err = run([expr, *values], capsys)
+    assert status == 2 and "did you mean" not in err, err
+
+
+def test_a_mistyped_option_gets_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(["x", "x=1", "--jsn"], capsys)
+    assert status == 2 and "did you mean '--json'?" in err
+
