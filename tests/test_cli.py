@@ -743,3 +743,77 @@ def test_a_mistyped_option_gets_a_suggestion(capsys: pytest.CaptureFixture[str])
     status, _, err = run(["x", "x=1", "--jsn"], capsys)
     assert status == 2 and "did you mean '--json'?" in err
 
+
+# -- the name clash with HIPS autograd -------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _dist_info(site: Path, name: str, version: str, files: list[str], url: str | None = None) -> None:
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "RECORD").write_text("".join(f"{f},,\n" for f in files))
+    if url is not None:
+        (info / "direct_url.json").write_text(json.dumps({"url": url, "dir_info": {}}))
+
+
+def _clashed_site(tmp_path: Path) -> Path:
+    """A site-packages folder as pip leaves it after `pip install autograd` (HIPS) over
+    adjointgrad: our files, with HIPS autograd's __init__.py over ours, and both dist-infos."""
+    site = tmp_path / "site-packages"
+    shutil.copytree(ROOT / "autograd", site / "autograd", ignore=shutil.ignore_patterns("__pycache__"))
+    (site / "autograd" / "__init__.py").write_text(
+        '"""HIPS autograd (a stand-in): no __distribution__ marker."""\n\n'
+        "def grad(fun, argnum=0):\n    return fun\n"
+    )
+    ours = [f"autograd/{p.relative_to(site / 'autograd').as_posix()}" for p in site.glob("autograd/**/*.py")]
+    _dist_info(site, "adjointgrad", "0.1.0", ours, url=ROOT.as_uri())
+    _dist_info(site, "autograd", "1.7.0", ["autograd/__init__.py", "autograd/core.py"])
+    return site
+
+
+def _run_from(site: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """`python -m autograd ARGS` with `site` as the only place packages come from (-S: not this
+    environment's site-packages, whose editable adjointgrad would otherwise win)."""
+    return subprocess.run(
+        [sys.executable, "-S", "-m", "autograd", *args], capture_output=True, text=True,
+        cwd=site.parent, env=dict(os.environ, PYTHONPATH=str(site)), timeout=60,
+    )
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_a_foreign_autograd_package_is_named_with_the_fix(tmp_path: Path, extra: list[str]) -> None:
+    site = _clashed_site(tmp_path)
+    proc = _run_from(site, [*NEURON, *extra])
+    err = proc.stderr
+    assert proc.returncode == 3, (proc.stdout, err)
+    assert "Traceback" not in err and err.startswith("python -m autograd: error: ")
+    assert str(site / "autograd") in err and "is not adjointgrad's" in err
+    assert "autograd 1.7.0" in err and "adjointgrad 0.1.0" in err and "HIPS" in err
+    assert f"{sys.executable} -m pip uninstall autograd" in err
+    assert f"install --force-reinstall {ROOT}\n" in err  # reinstalled from where it came from
+    assert "virtual environment" in err
+    if extra:
+        data = json.loads(proc.stdout)
+        assert data["value"] is None and "not adjointgrad's" in data["error"]
+    else:
+        assert proc.stdout == ""
+
+
+def test_our_own_package_passes_the_check(tmp_path: Path) -> None:
+    site = _clashed_site(tmp_path)
+    shutil.copy(ROOT / "autograd" / "__init__.py", site / "autograd" / "__init__.py")
+    proc = _run_from(site, NEURON)
+    assert proc.returncode == 0 and proc.stdout.startswith("value = 0.7071067812\n"), proc.stderr
+
+
+def test_after_uninstalling_hips_autograd_the_reinstall_is_named(tmp_path: Path) -> None:
+    """`pip uninstall autograd` removes the __init__.py both installed: autograd is then a
+    namespace package, and the one step left is reinstalling adjointgrad."""
+    site = _clashed_site(tmp_path)
+    (site / "autograd" / "__init__.py").unlink()
+    proc = _run_from(site, NEURON)
+    assert proc.returncode == 3 and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert "has no __init__.py" in proc.stderr
+    assert f"{sys.executable} -m pip install --force-reinstall {ROOT}" in proc.stderr

@@ -21,7 +21,8 @@ The files, each building only on those before it:
 Exit status: 0 success; 1 the maths failed (a domain error such as log of a negative number,
 division by zero, an overflow to inf or nan) or the file could not be written; 2 the command
 line or the expression is not acceptable (syntax, unknown names, missing values, disallowed
-constructs).
+constructs). ``python -m autograd`` (`autograd.__main__`) exits with 3 before any of this if the
+`autograd` package Python imported is not adjointgrad's (the unrelated HIPS autograd).
 """
 
 from .command import main

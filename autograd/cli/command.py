@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
             "an expression may start with '-' ('-x*2'); one that starts with -h or -o goes "
             "after '--'\n"
             "exit status: 0 ok, 1 the maths failed or a file could not be written, "
-            "2 bad command line or expression"
+            "2 bad command line or expression, 3 the installed autograd package is not adjointgrad's"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
