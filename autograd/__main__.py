@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-from importlib import metadata
 from types import ModuleType
 from urllib.parse import unquote, urlparse
 
@@ -23,6 +22,8 @@ def foreign_package_message(package: ModuleType) -> str | None:
     """None if `package` is adjointgrad's `autograd`; else what is installed where, and the fix."""
     if getattr(package, "__distribution__", None) == "adjointgrad":
         return None
+    from importlib import metadata  # here, not at the top: it would cost every run ~20 ms
+
     folder = next(iter(getattr(package, "__path__", [])), getattr(package, "__file__", "?"))
     found, source = [], "adjointgrad"
     for dist in metadata.distributions():  # each that installed an autograd/__init__.py

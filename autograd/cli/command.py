@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from ..engine import Value
-from ..viz import GraphTooLargeError, RenderError
-from .errors import EXIT_MATH, EXIT_OK, EXIT_USAGE, PROG, ExpressionError, did_you_mean, format_error
+from .errors import EXIT_OK, EXIT_USAGE, PROG, ExpressionError, did_you_mean, format_error
 from .evaluation import differentiate, evaluate
 from .grammar import FUNCTIONS, parse_expression, takes
 from .output import check_output, print_json, print_result, write_output
@@ -164,9 +163,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     print_result(out, grads, out_stream, as_json=args.json, tape=args.tape, program=args.program)
     if output is not None:
         try:
-            message = write_output(out, output, args.adjoint)
-        except (RenderError, GraphTooLargeError, OSError, ValueError) as exc:
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
-            return EXIT_MATH
-        print(message, file=sys.stderr)
+            print(write_output(out, output, args.adjoint), file=sys.stderr)
+        except ExpressionError as err:
+            print(f"{PROG}: error: {err.message}", file=sys.stderr)
+            return err.status
     return EXIT_OK

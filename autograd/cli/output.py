@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 from typing import TextIO
 
-from .. import viz
 from ..engine import Value
 from ..program import compile as compile_program
-from ..viz._paths import OutputPathError, output_path, write_file
 from .errors import EXIT_MATH, ExpressionError
 from .evaluation import fmt
+
+# autograd.viz is imported where a picture, a page or the tape is made, not at the top: importing
+# it would cost every run of the command line about 27 ms of its ~110 ms (-X importtime)
 
 __all__ = ["SUFFIXES", "check_output", "print_json", "print_result", "write_output"]
 
@@ -41,8 +42,10 @@ def print_result(
         for name, g in grads.items():
             print(f"d/d{name.ljust(width)} = {fmt(g)}", file=stream)
     if tape:
+        from ..viz import tape as tape_text
+
         print(file=stream)
-        print(viz.tape(out, max_nodes=None), end="", file=stream)
+        print(tape_text(out, max_nodes=None), end="", file=stream)
     if program:
         print(file=stream)
         print(compile_program(out).source, end="", file=stream)
@@ -55,6 +58,8 @@ def check_output(path: str | None, adjoint: bool) -> Path | None:
         if adjoint:
             raise ExpressionError("--adjoint needs -o FILE.svg (or .png, .gv)")
         return None
+    from ..viz._paths import OutputPathError, output_path
+
     if Path(path.replace("\x00", "")).suffix.lower() not in SUFFIXES:
         raise ExpressionError(f"-o {path!r:.80}: the file must end in .svg, .png, .gv, .dot or .html")
     try:
@@ -69,13 +74,19 @@ def check_output(path: str | None, adjoint: bool) -> Path | None:
 def write_output(out: Value, path: Path, adjoint: bool) -> str:
     """Write the stepper page (.html), the DOT source (.gv, .dot) or the picture (.svg, .png)
     of the forward graph, or with `adjoint` of the adjoint graph; say what was written where.
-    Missing folders are created for every kind of file."""
+    Missing folders are created for every kind of file. Raises `ExpressionError` (status 1)
+    if it cannot be written or drawn."""
+    from .. import viz
+    from ..viz._paths import write_file
+
     suffix = path.suffix.lower()
-    if suffix == ".html":
-        return f"wrote the backprop stepper to {viz.animate_backward(out, path)}"
-    source = viz.to_dot(out, adjoint=adjoint)
     what = "adjoint graph" if adjoint else "forward graph"
-    if suffix in (".gv", ".dot"):
-        write_file(path, source)
-        return f"wrote the {what} (DOT source) to {path}"
-    return f"wrote the {what} to {viz.render(source, path, suffix.lstrip('.'))}"
+    try:
+        if suffix == ".html":
+            return f"wrote the backprop stepper to {viz.animate_backward(out, path)}"
+        source = viz.to_dot(out, adjoint=adjoint)
+        if suffix in (".gv", ".dot"):
+            return f"wrote the {what} (DOT source) to {write_file(path, source)}"
+        return f"wrote the {what} to {viz.render(source, path, suffix.lstrip('.'))}"
+    except (viz.RenderError, viz.GraphTooLargeError, OSError, ValueError) as exc:
+        raise ExpressionError(str(exc), status=EXIT_MATH) from None
