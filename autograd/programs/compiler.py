@@ -27,6 +27,7 @@ class _Tracer(Protocol):
 
     def call(self, args: tuple[Any, ...]) -> tuple[float, Any]: ...
 
+
 __all__ = ["compile", "Program", "MAX_NODES", "READABLE_MAX", "LINES_MAX", "LINES_HARD", "write"]
 
 #: the largest graph `compile` accepts (about 20 s of compiling at W1's rate; larger graphs are

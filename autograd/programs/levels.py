@@ -9,7 +9,7 @@ from typing import Any
 
 from ..codegen import run_source
 from ..ops import OPS
-from ..symbolic import rule_exprs, source, source_factor, var_counts
+from ..symbolic import nonzero, rule_exprs, source, source_factor, var_counts
 from .names import PLAIN_SUM, fwd_name, program_env
 from .tape import Tape
 from .writer import Written
@@ -286,27 +286,35 @@ class Batched:
         for j, e in enumerate(exprs):
             for i, k in enumerate(ks):
                 cslot[edge_base[k] + j] = nc + i
-            fold = not o.param
-            if fold and e.is_const(1.0):
-                out.append(f"    C += {ga}  # level {lv}: {len(ks)} x {op}, argument {j}: d = 1")
-            elif fold and e.is_const(-1.0):
-                out.append(f"    C += map(neg, {ga})  # level {lv}: {len(ks)} x {op}, argument {j}: d = -1")
+            head = f"    C += {{}}  # level {lv}: {len(ks)} x {op}, argument {j}: "
+            nz = nonzero(e)
+            if nz is None:  # a structural zero: -0.0, which changes no sum (x + -0.0 is x)
+                out.append(head.format(f"[-0.0] * {len(ks)}") + "0 (adds nothing)")
+                nc += len(ks)
+                continue
+            when, d = nz
+            if when is None and d.is_const(1.0):
+                out.append(head.format(ga) + "d = 1")
+            elif when is None and d.is_const(-1.0):
+                out.append(head.format(f"map(neg, {ga})") + "d = -1")
             else:
                 used: dict[str, int] = {}
                 var_counts(e, used)
                 params = [a for a in (*argn, "z") if a in used]
                 fname = f"_d{self.nt}"
                 self.nt += 1
+                value = "g" if d.is_const(1.0) else f"g * {source_factor(d)}"
+                if when is not None:
+                    value = f"{value} if {source(when)} else -0.0"
                 self.helpers.append(
                     f"# {o.name}: d z / d x{j}\ndef {fname}(g{''.join(', ' + a for a in params)}):\n"
-                    f"    return g * {source_factor(e)}\n"
+                    f"    return {value}\n"
                 )
                 cols = [ga]
                 for a in params:
                     src = ks if a == "z" else [parents[k][int(a[1:])] for k in ks]
                     cols.append(self.take([vslot[x] for x in src]) + "(V)")
-                what = f"level {lv}: {len(ks)} x {op}, argument {j}: {source(e)}"
-                out.append(f"    C += map({fname}, {', '.join(cols)})  # {what}")
+                out.append(head.format(f"map({fname}, {', '.join(cols)})") + source(e))
             nc += len(ks)
         return nc
 

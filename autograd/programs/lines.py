@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..codegen import comment
 from ..ops import OPS
-from ..symbolic import Expr, rule_exprs, source_factor
+from ..symbolic import Expr, nonzero, rule_exprs, source, source_factor
 from .names import INLINE_FWD, Names, fwd_name, param_src
 from .tape import Tape
 
@@ -50,7 +50,7 @@ class LineWriter:
         # compact: an adjoint whose only contribution so far is a copy of another adjoint is that
         # adjoint's name (no line); the first further contribution makes it a local
         self.alias: dict[int, str] = {}
-        self.templates: dict[tuple[str, str, int], list[tuple[str, str]]] = {}
+        self.templates: dict[tuple[str, str, int], list[tuple[str | None, str, str]]] = {}
         self.fwd_text = [""] * n
         self.spans: dict[int, tuple[int, int]] = {}
 
@@ -129,6 +129,11 @@ class LineWriter:
         out.append(f"{ind}{line}{tail}")
 
     def backward_block(self, k: int, out: list[str], ind: str) -> None:
+        h = self.home.get(k)
+        if h is not None:  # a node that received nothing (structural zeros) has adjoint 0.0
+            self.start_vec(h[0], out, ind)
+        else:
+            self.zero_start(k, out, ind)
         first = len(out)
         out.append(f"{ind}# {self.fwd_text[k]}")
         self.block(k, out, ind)
@@ -151,47 +156,48 @@ class LineWriter:
             self.templates[key] = tpl
         g = self.bar(k)
         pnames = [self.name[p] for p in ps]
-        for p, (kind, t) in zip(ps, tpl):
-            self.emit(p, kind, t.format(*pnames, z=self.name[k]) if t else "", g, out, ind)
+        for p, (when, kind, t) in zip(ps, tpl):
+            z = self.name[k]
+            cond = when.format(*pnames, z=z) if when else None
+            self.emit(p, cond, kind, t.format(*pnames, z=z), g, out, ind)
 
     def contribute(self, p: int, e: Expr, names: dict[str, str], g: str, out: list[str], ind: str) -> None:
-        """Add ``g * e`` (e in the given names) to p's adjoint, folded as the kernel folds it."""
-        kind, t = _template(e, names, fold=True)
-        self.emit(p, kind, t, g, out, ind)
+        """Add ``g * e`` (e in the given names) to p's adjoint, as the kernel adds it."""
+        self.emit(p, *_template(e, names, fold=True), g, out, ind)
 
-    def emit(self, p: int, kind: str, t: str, g: str, out: list[str], ind: str) -> None:
-        if kind == "+" or kind == "-":
-            self.add_to(p, g, kind, out, ind)
-        elif kind == "*":
-            self.add_to(p, f"{g} * {t}", "+", out, ind)
-        elif kind == "if":  # a conditional addition: t is "pred|factor"
-            pred, factor = t.split("|", 1)
+    def emit(self, p: int, when: str | None, kind: str, t: str, g: str, out: list[str], ind: str) -> None:
+        """Add a contribution: ``kind`` "+"/"-" adds or subtracts g, "*" adds ``g * t``, "0" adds
+        nothing (a structural zero); under the condition `when` if there is one."""
+        if kind == "0":
+            return
+        contrib, sign = (g, kind) if kind in "+-" else (f"{g} * {t}", "+")
+        if when is None:
+            self.add_to(p, contrib, sign, out, ind)
+            return
+        h = self.home.get(p)
+        if h is not None:
+            self.start_vec(h[0], out, ind)
+        else:
             self.zero_start(p, out, ind)
-            out.append(f"{ind}if {pred}:")
-            self.add_to(p, f"{g} * {factor}" if factor != "1.0" else g, "+", out, ind + "    ")
-        # kind "0": a structural zero adds nothing
+        out.append(f"{ind}if {when}:")
+        self.add_to(p, contrib, sign, out, ind + "    ")
 
 
-def _template(e: Expr, names: dict[str, str], fold: bool) -> tuple[str, str]:
-    """How a local derivative is added: ("+"/"-", "") for 1 and -1 (ops without a parameter: the
-    kernel folds them), ("0", "") for a structural zero (no addition), ("if", "pred|factor") for
-    a branch with a structural zero, else ("*", factor source)."""
-    kind = e.kind
-    if kind == "zero":
-        return "0", ""
-    if kind == "cond":
-        pred, a, b = e.args
-        if b.kind == "zero" or a.kind == "zero":
-            taken = a if b.kind == "zero" else b
-            test = source_factor(pred, names)
-            test = test if b.kind == "zero" else f"not {test}"
-            fac = "1.0" if taken.is_const(1.0) else source_factor(taken, names)
-            return "if", f"{test}|{fac}"
-    if fold and e.is_const(1.0):
-        return "+", ""
-    if fold and e.is_const(-1.0):
-        return "-", ""
-    return "*", source_factor(e, names)
+def _template(e: Expr, names: dict[str, str], fold: bool) -> tuple[str | None, str, str]:
+    """How a local derivative is added, as `LineWriter.emit` takes it: (condition or None, kind,
+    factor). A structural zero (`symbolic.nonzero`) adds nothing, or adds only under the
+    condition that it is not one; derivatives of 1 and -1 add or subtract the adjoint itself
+    (exact: g * 1.0 is g)."""
+    nz = nonzero(e)
+    if nz is None:
+        return None, "0", ""
+    cond, d = nz
+    when = None if cond is None else source(cond, names)
+    if fold and d.is_const(1.0):
+        return when, "+", ""
+    if fold and d.is_const(-1.0):
+        return when, "-", ""
+    return when, "*", source_factor(d, names)
 
 
 def join_terms(terms: list[str], first: str, op: str = " + ", width: int = 16) -> list[str]:

@@ -225,7 +225,7 @@ class LoopWriter(VecWriter):
             env[f"_V{ru}_{j}"] = tuple(
                 self.t.leaves[self.parents[self.inner[run.s + r * run.P + i]][a]] for r in range(run.R)
             )
-            out.append(f"{ind}{run.vnames[j]} = _V{ru}_{j}[r].data")
+            out.append(f"{ind}{run.vnames[j]} = _V{ru}_{j}[r]._data")
         body: list[str] = []
         for k in self.block0(run):
             self.forward_line(k, body, ind)
@@ -273,7 +273,7 @@ class LoopWriter(VecWriter):
         cut = self.skip_at(run)
         out.append(f"{ind}({', '.join(run.saved)},) = _tape{ru}[r]")
         for j in range(len(run.varying)):
-            out.append(f"{ind}{run.vnames[j]} = _V{ru}_{j}[r].data")
+            out.append(f"{ind}{run.vnames[j]} = _V{ru}_{j}[r]._data")
             out.append(f"{ind}{run.vnames[j]}_bar = _V{ru}_{j}[r].grad")
         for i, k in enumerate(reversed(self.block0(run))):
             if cut is not None and i == cut[0]:

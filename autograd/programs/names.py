@@ -69,7 +69,7 @@ def _checked(op: Op) -> Callable[..., float]:
     return f
 
 
-_DATA = operator.attrgetter("data")
+_DATA = operator.attrgetter("_data")  # the float of a Value (its .data, unchecked)
 _GRAD = operator.attrgetter("grad")
 
 
