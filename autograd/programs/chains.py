@@ -74,17 +74,23 @@ class _Rewriter:
         for k in keep:
             uses[k] += 1
         self.nuse = nuse = [uses[k] for k in range(n)]
-        # up[a]: the node that continues a's chain (a is its left operand and used only there)
+        # up[a]: the node that continues a's chain (a is its operand, used only there: the left
+        # one, or the right one of a + or * whose left one does not continue a chain, since
+        # x + y is y + x exactly); link[k]: which operand of k continues the chain
         up = [-1] * n
+        link = bytearray(n)
         self.cands: dict[int, list[int]] = {1: [], 2: []}
         for k, op in enumerate(ops):
             kind = _KINDS.get(op)
             if kind:
                 self.cands[kind].append(k)
-                a = parents[k][0]
-                if nuse[a] == 1 and _KINDS.get(ops[a]) == kind and grad[a] == grad[k]:
-                    up[a] = k
-        self.up = up
+                for side in (0, 1) if op != "-" else (0,):
+                    a = parents[k][side]
+                    if nuse[a] == 1 and _KINDS.get(ops[a]) == kind and grad[a] == grad[k]:
+                        up[a] = k
+                        link[k] = side
+                        break
+        self.up, self.link = up, link
         # inner[k]: how many inner nodes come before k (an interval of the tape holding inner nodes
         # of one chain only is clean without looking further)
         self.inner = list(accumulate(map(bool, ops), initial=0))
@@ -120,14 +126,18 @@ class _Rewriter:
 
     def chain(self, e: int) -> list[int]:
         """The chain that ends at e, first node first."""
-        parents, up, gone = self.tape.parents, self.up, self.gone
+        parents, up, gone, link = self.tape.parents, self.up, self.gone, self.link
         members = [e]
-        a = parents[e][0]
+        a = parents[e][link[e]]
         while up[a] >= 0 and not gone[a]:
             members.append(a)
-            a = parents[a][0]
+            a = parents[a][link[a]]
         members.reverse()
         return members
+
+    def term(self, s: int) -> int:
+        """The operand of chain node s that is not the chain."""
+        return self.tape.parents[s][1 - self.link[s]]
 
     def ends(self, kind: int) -> list[int]:
         """The last nodes of chains of one kind (+/- or *), whose chain continues nowhere."""
@@ -149,7 +159,7 @@ class _Rewriter:
         def product(t: int, s: int) -> bool:  # a * node used only by s
             return ops[t] == "*" and nuse[t] == 1 and grad[t] == grad[s]
 
-        kinds = [(ops[s] == "-", product(parents[s][1], s)) for s in members]
+        kinds = [(ops[s] == "-", product(self.term(s), s)) for s in members]
         start = parents[members[0]][0]
         # a start that is itself a product used only here joins a first run of products
         start_term = kinds[0] == (False, True) and product(start, members[0])
@@ -167,7 +177,7 @@ class _Rewriter:
 
     def sum_run(self, run: list[int], start: int, lead: bool, neg: bool, prod: bool) -> None:
         parents = self.tape.parents
-        terms = [parents[s][1] for s in run]
+        terms = [self.term(s) for s in run]
         if lead:
             terms.insert(0, start)
         if len(terms) < self.min_terms:
@@ -179,7 +189,7 @@ class _Rewriter:
             body = ws + xs
             members = set(run)
             members.update(terms)
-            if not self.alone(terms[0], end, len(members)):
+            if not self.alone(min(terms), end, len(members)):
                 contribs = [] if lead else [(start, run[0])]
                 for t, w, x in zip(terms, ws, xs):
                     contribs += [(w, t), (x, t)]
@@ -209,7 +219,7 @@ class _Rewriter:
             if len(members) < self.min_terms:
                 continue
             start = parents[members[0]][0]
-            terms = [parents[s][1] for s in members]
+            terms = [self.term(s) for s in members]
             contribs = [(start, members[0]), *zip(terms, members)]
             if not self.alone(members[0], e, len(members)) and not self.clean(contribs, set(members), e):
                 continue

@@ -12,6 +12,10 @@ from .tape import Tape
 __all__ = ["LineWriter", "Vec"]
 
 
+# how each op's local derivatives are added, by (op, parameter, number of parents): from the rules
+_TEMPLATES: dict[tuple[str, str, int], list[tuple[str | None, str, str]]] = {}
+
+
 class Vec:
     """A tuple of operand nodes read by n-ary nodes: its value list, and maybe its adjoints."""
 
@@ -50,7 +54,6 @@ class LineWriter:
         # compact: an adjoint whose only contribution so far is a copy of another adjoint is that
         # adjoint's name (no line); the first further contribution makes it a local
         self.alias: dict[int, str] = {}
-        self.templates: dict[tuple[str, str, int], list[tuple[str | None, str, str]]] = {}
         self.fwd_text = [""] * n
         self.spans: dict[int, tuple[int, int]] = {}
 
@@ -101,11 +104,14 @@ class LineWriter:
             out.append(f"{ind}{self.bar(i)} = 0.0 {sign} {contrib}")
 
     def zero_start(self, i: int, out: list[str], ind: str) -> None:
-        """Make sure an inner adjoint exists (0.0) before a contribution that may not happen."""
-        if self.ops[i] and not self.started[i] and i not in self.home and i not in self.home_expr:
-            a = self.alias.pop(i, None)
+        """Make sure an inner adjoint is a local (0.0 if nothing was added yet) before a
+        contribution that may not happen."""
+        a = self.alias.pop(i, None)
+        if a is not None:
+            out.append(f"{ind}{self.bar(i)} = {a}")
+        elif self.ops[i] and not self.started[i] and i not in self.home and i not in self.home_expr:
             self.started[i] = True
-            out.append(f"{ind}{self.bar(i)} = {a if a is not None else '0.0'}")
+            out.append(f"{ind}{self.bar(i)} = 0.0")
 
     # -- one op ------------------------------------------------------------------------------
 
@@ -146,14 +152,15 @@ class LineWriter:
         o = OPS[op]
         ps = self.parents[k]
         key = (op, repr(self.args[k]) if o.param else "", len(ps))
-        tpl = self.templates.get(key)
+        tpl = _TEMPLATES.get(key)
         if tpl is None:
             argn = tuple(f"_x{i}" for i in range(len(ps)))
             exprs = rule_exprs(o, argn, "_z", self.args[k] if o.param else None)
             marks = {a: "{" + str(i) + "}" for i, a in enumerate(argn)}
             marks["_z"] = "{z}"
             tpl = [_template(e, marks, fold=not o.param) for e in exprs]
-            self.templates[key] = tpl
+            if len(_TEMPLATES) < 1024:
+                _TEMPLATES[key] = tpl
         g = self.bar(k)
         pnames = [self.name[p] for p in ps]
         for p, (when, kind, t) in zip(ps, tpl):

@@ -152,32 +152,45 @@ _HELPERS: dict[str, Any] = {
 }
 
 
+_BASE: list[Any] = [-1, {}, set()]  # for how many ops: the globals, the names they take
+
+
+def _base() -> tuple[dict[str, Any], set[str]]:
+    if _BASE[0] != len(OPS):  # (ops are only ever added, by defop)
+        env = float_functions()
+        for op in OPS.values():
+            if op.check is not None and op.name not in INLINE_FWD:
+                env[fwd_name(op)] = _checked(op)
+        env.update(_HELPERS)
+        taken = set(env) | {"r", "program"} | {fwd_name(op) for op in OPS.values()}
+        _BASE[:] = [len(OPS), env, taken | set(keyword.kwlist) | set(dir(builtins))]
+    return _BASE[1], _BASE[2]
+
+
 def program_env() -> dict[str, Any]:
-    """The globals of a generated program: each op's forward (a checked one for ops with a
-    domain), and the few helpers programs call (map, mul, add, sum, reduce, ...)."""
-    env = float_functions()
-    for op in OPS.values():
-        if op.check is not None and op.name not in INLINE_FWD:
-            env[fwd_name(op)] = _checked(op)
-    env.update(_HELPERS)
-    return env
+    """The globals of a generated program (a new dict): each op's forward (a checked one for
+    ops with a domain), and the few helpers programs call (map, mul, add, sum, reduce, ...)."""
+    return dict(_base()[0])
 
 
 class Names:
     """Readable, unique Python names: a node's label if it is a plain identifier, else v<k>."""
 
     def __init__(self) -> None:
-        taken = set(float_functions()) | set(_HELPERS) | {"r", "program"}
-        taken |= {fwd_name(op) for op in OPS.values()}
-        self.taken = taken | set(keyword.kwlist) | set(dir(builtins))
+        self.base = _base()[1]
+        self.taken: set[str] = set()
 
     def pick(self, label: str, k: int) -> str:
-        if label and _NAME_OK.match(label) and not _RESERVED_NAME.match(label) and label not in self.taken:
+        if (
+            label
+            and label not in self.taken
+            and label not in self.base
+            and _NAME_OK.match(label)
+            and not _RESERVED_NAME.match(label)
+        ):
             self.taken.add(label)
             return label
-        name = f"v{k}"
-        self.taken.add(name)
-        return name
+        return f"v{k}"
 
 
 def num(x: float) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .. import engine as _engine
 from ..backprop import grad_lock, toposort
 from ..engine import Value
 from .compiler import MAX_NODES, Program, write
@@ -69,6 +70,7 @@ class _Recorder:
         self.fn = fn
         self.inputs = inputs
         self.guards: list[tuple[Value, str, Value | float, bool, str]] = []
+        self.refused: list[str] = []  # domain errors raised by ops (fn may have caught them)
         self.thread = threading.get_ident()
 
     def site(self) -> str:
@@ -154,6 +156,14 @@ class _Recorder:
             f.__name__ = name
             return f
 
+        orig_domain = self.domain_error = _engine.domain_error
+
+        def domain_error(op: str, msg: str, *nodes: Value) -> Exception:
+            if mine() == rec.thread:
+                rec.refused.append(f"{rec.site()}: {op}: {msg}")
+            return orig_domain(op, msg, *nodes)
+
+        _engine.domain_error = domain_error  # type: ignore[assignment]
         setattr(Value, "data", property(data_get, data_set))  # noqa: B010 (a slot, for mypy)
         for n, op in _CMP.items():
             setattr(Value, n, compare(op, self.saved[n]))
@@ -163,6 +173,7 @@ class _Recorder:
 
     def __exit__(self, *exc: object) -> None:
         try:
+            _engine.domain_error = self.domain_error  # type: ignore[assignment]
             for n in ("data", *_CMP, "__bool__", *_NUMBER):
                 if n in self.saved:
                     setattr(Value, n, self.saved[n])
@@ -223,6 +234,12 @@ class Tracer:
             structured.append(_build(sh, iter(mine)))
         with _Recorder(self.fn, set(inputs)) as rec:
             out = self.fn(*structured)
+        if rec.refused:
+            raise ProgramError(
+                f"trace: {rec.refused[0]}; fn went on after that error (it caught it), so which way "
+                "it takes depends on the number in a way a program cannot check. Test the number "
+                "with a comparison instead (if x > 0: ...), which becomes a guard"
+            )
         if out.__class__ is not Value:
             raise TypeError(f"trace: fn must return a Value, got {type(out).__name__}")
         order = toposort(out)

@@ -50,6 +50,16 @@ class Writer(LoopWriter):
             2 + len(self.parents[k]) if k not in self.node_vecs else 4 for k in self.inner if k not in looped
         )
 
+    def estimate_run(self, cost: dict[str, float]) -> float:
+        """About how many seconds one run takes, from the costs of one line, one n-ary node
+        written as list operations and one of its operands (`compiler.COST`)."""
+        line, vec, elem = cost["line"], cost["vector"], cost["vector element"]
+        nv = self.node_vecs
+        return sum(
+            vec + elem * len(self.parents[k]) if k in nv else line * (2 + len(self.parents[k]))
+            for k in self.inner
+        )
+
     def scalar_leaves(self) -> set[int]:
         """Leaves the program reads by name (the others only through whole vectors)."""
         ops = self.ops
