@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 from autograd import Value
 
-from .modules import Module
+from .base import Module
 
 __all__ = [
     "Optimizer",
