@@ -24,10 +24,12 @@ def check(module: ModuleType) -> None:
     if getattr(module, "__distribution__", None) == MARKER and hasattr(module, "Value"):
         return
     where = getattr(module, "__file__", None) or "an unknown place (a namespace package?)"
-    lacks = f"no __distribution__ = {MARKER!r} marker" + ("" if hasattr(module, "Value") else ", no Value")
+    marker = getattr(module, "__distribution__", None)
+    lacks = [] if marker == MARKER else [f"__distribution__ is {marker!r}, not {MARKER!r}"]
+    lacks += [] if hasattr(module, "Value") else ["it has no Value"]
     raise ImportError(
         f"nn needs adjointgrad's `autograd`, but `import autograd` found another package, at {where} "
-        f"({lacks}): probably the unrelated HIPS `autograd` from PyPI, which has the same import "
+        f"({'; '.join(lacks)}): probably the unrelated HIPS `autograd` from PyPI, which has the same import "
         f"name. {FIX}"
     )
 

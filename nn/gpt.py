@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from autograd import Value, no_grad
@@ -128,14 +128,17 @@ class GPT(Module):
 
     def _tokens(self, tokens: object, least: int, most: int, what: str) -> list[int]:
         who = _who(self)
-        if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Sequence):
+        if isinstance(tokens, (str, bytes, dict, set, frozenset)) or not (
+            isinstance(tokens, Iterable) and hasattr(tokens, "__len__")
+        ):  # a list, tuple, range or numpy array (a sized, ordered collection)
             raise TypeError(f"{who}: {what} must be a list of int tokens, got {type(tokens).__name__}")
-        if not least <= len(tokens) <= most:
+        toks = list(tokens)
+        if not least <= len(toks) <= most:
             raise ValueError(
-                f"{who}: {what} has {len(tokens)} tokens; it needs {least} to {most} "
+                f"{who}: {what} has {len(toks)} tokens; it needs {least} to {most} "
                 f"(block of {self.block} positions)"
             )
-        return [_token(t, self.vocab, who) for t in tokens]
+        return [_token(t, self.vocab, who) for t in toks]
 
     def __call__(self, tokens: Sequence[int]) -> list[list[Value]]:
         """The logits at each position of `tokens` (at most `block` of them)."""

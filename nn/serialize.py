@@ -221,7 +221,8 @@ def save(module: Model, path: str | os.PathLike[str]) -> Path:
     """
     target = Path(path)
     user = os.fspath(path)
-    text = json.dumps(_document(module), indent=1, allow_nan=False) + "\n"
+    # one item a line; the C encoder (no indent) leaves no reference cycle behind
+    text = json.dumps(_document(module), allow_nan=False, separators=(",\n", ": ")) + "\n"
     real = os.path.realpath(target)
     try:
         if os.path.islink(real):  # realpath stops at a loop of links
