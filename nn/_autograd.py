@@ -13,9 +13,10 @@ from types import ModuleType
 
 MARKER = "adjointgrad"
 FIX = (
-    "To fix it: `pip uninstall autograd`, then reinstall adjointgrad (`pip install -e .` in its "
-    "checkout), or give adjointgrad a virtual environment of its own. Check which one Python "
-    "finds with: python -c \"import autograd; print(autograd.__file__)\""
+    "To fix it: `pip uninstall autograd`, then reinstall adjointgrad (`pip install --force-reinstall "
+    "-e .` in its checkout: uninstalling removes the autograd/__init__.py the two packages share), "
+    "or give adjointgrad a virtual environment of its own. See which one Python finds with: "
+    "python -c \"import autograd; print(autograd.__path__)\""
 )
 
 
@@ -23,7 +24,14 @@ def check(module: ModuleType) -> None:
     """ImportError unless `module` is adjointgrad's `autograd`."""
     if getattr(module, "__distribution__", None) == MARKER and hasattr(module, "Value"):
         return
-    where = getattr(module, "__file__", None) or "an unknown place (a namespace package?)"
+    if getattr(module, "__file__", None) is None:  # a namespace package: a folder, no __init__.py
+        folder = next(iter(getattr(module, "__path__", [])), "?")
+        raise ImportError(
+            f"nn needs adjointgrad's `autograd`, but `import autograd` found a folder with no "
+            f"__init__.py, at {folder}: uninstalling HIPS autograd (an unrelated PyPI package with "
+            f"the same import name) removes the __init__.py it had written over adjointgrad's. {FIX}"
+        )
+    where = module.__file__
     marker = getattr(module, "__distribution__", None)
     lacks = [] if marker == MARKER else [f"__distribution__ is {marker!r}, not {MARKER!r}"]
     lacks += [] if hasattr(module, "Value") else ["it has no Value"]

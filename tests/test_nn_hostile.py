@@ -72,7 +72,7 @@ def test_import_nn_refuses_a_foreign_autograd_and_says_how_to_fix_it(
                            f"another package, at {fake} (")
     assert re.search(lacks, last), last
     assert "HIPS" in last and "`pip uninstall autograd`, then reinstall adjointgrad" in last
-    assert "virtual environment of its own" in last and "print(autograd.__file__)" in last
+    assert "virtual environment of its own" in last and "print(autograd.__path__)" in last
     assert "cannot import name" not in done.stderr
 
 
@@ -82,6 +82,22 @@ def test_a_foreign_autograd_that_fails_to_import_is_named_too(tmp_path: Path) ->
     assert last.startswith("ImportError: nn needs adjointgrad's `autograd`, and `import autograd` failed "
                            "(No module named 'numpy_that_is_not_installed_anywhere')")
     assert "`pip uninstall autograd`" in last
+
+
+def test_an_autograd_folder_left_without_init_is_named(tmp_path: Path) -> None:
+    """Uninstalling HIPS autograd where it had replaced our __init__.py leaves a bare folder."""
+    import shutil
+
+    (tmp_path / "site" / "autograd").mkdir(parents=True)
+    (tmp_path / "site" / "autograd" / "engine.py").write_text("")
+    shutil.copytree(ROOT / "nn", tmp_path / "site" / "nn")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    done = subprocess.run([sys.executable, "-S", "-c", "import nn"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)  # -S: no site-packages
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: nn needs adjointgrad's `autograd`, but `import autograd` found a "
+                           f"folder with no __init__.py, at {tmp_path / 'site' / 'autograd'}: uninstalling")
+    assert "`pip uninstall autograd`, then reinstall adjointgrad" in last
 
 
 def test_import_nn_accepts_adjointgrads_autograd(tmp_path: Path) -> None:
