@@ -221,8 +221,7 @@ def save(module: Model, path: str | os.PathLike[str]) -> Path:
     """
     target = Path(path)
     user = os.fspath(path)
-    # one item a line; the C encoder (no indent) leaves no reference cycle behind
-    text = json.dumps(_document(module), allow_nan=False, separators=(",\n", ": ")) + "\n"
+    text = _text(_document(module))
     real = os.path.realpath(target)
     try:
         if os.path.islink(real):  # realpath stops at a loop of links
@@ -231,6 +230,14 @@ def save(module: Model, path: str | os.PathLike[str]) -> Path:
     except OSError as e:
         raise _naming(e, user, real) from e
     return target
+
+
+def _text(doc: dict[str, Any]) -> str:
+    """`doc` as JSON: the envelope on the first line, then one parameter a line. Written by
+    json's C encoder (no ``indent``: the pure-Python one it would use leaves a reference cycle)."""
+    head = {k: v for k, v in doc.items() if k != "parameters"}
+    params = json.dumps(doc["parameters"], allow_nan=False, separators=(",\n", ": "))
+    return f'{json.dumps(head, allow_nan=False)[:-1]},\n"parameters": {params}}}\n'
 
 
 def _naming(e: OSError, user: str, real: str) -> OSError:
