@@ -14,7 +14,7 @@ import pytest
 
 from autograd import Value, local_grads, toposort
 from autograd.viz import GraphTooLargeError, animate_backward, available_renderers
-from autograd.viz._model import fmt4
+from autograd.viz._labels import fmt4
 from tests.graphs import neuron
 
 

@@ -17,17 +17,8 @@ from collections.abc import Sequence
 from html import escape
 
 from ..engine import Value
-from ._model import (
-    CONST,
-    FONT,
-    INPUT,
-    OP,
-    OUTPUT,
-    VALUE,
-    fmt4,
-    op_text,
-    short_name,
-)
+from ._labels import fmt4, op_text, short_name
+from ._style import CONST, FONT, INPUT, OP, kind_colours
 
 __all__ = ["simple_svg", "FONT_PX"]
 
@@ -222,12 +213,7 @@ def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
         v = order[i]
         cx, cy = centre[it]
         w = width(it)
-        if v is root:
-            fill, border = OUTPUT
-        elif not v._op:
-            fill, border = INPUT if v.label else CONST
-        else:
-            fill, border = VALUE
+        fill, border = kind_colours(v, root)
         x0 = cx - w / 2
         y0 = cy - _H / 2
         name, op, data, grad = lines(i)

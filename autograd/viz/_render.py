@@ -30,6 +30,10 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
+from ..engine import Value
+from ._forward import forward_dot
+from ._paths import output_path, write_file
+
 __all__ = [
     "FORMATS",
     "INSTALL_HINT",
@@ -103,11 +107,7 @@ class _Unavailable(Exception):
 def _source_of(graph: Any) -> str:
     if isinstance(graph, str):
         return graph
-    from ..engine import Value
-
     if isinstance(graph, Value):  # a Value stands for its forward graph
-        from ._model import forward_dot
-
         return forward_dot(graph)
     src = getattr(graph, "source", None)
     if isinstance(src, str):
@@ -398,8 +398,6 @@ def render(
     install a renderer. A renderer running longer than `timeout` seconds is stopped
     (`RenderTimeout`, the DOT source is written likewise); None: no limit.
     """
-    from ._paths import output_path, write_file  # one path rule for every output
-
     given = _check_format(format) if format is not None else None
     p = output_path(path, [f".{f}" for f in FORMATS], "a picture", f".{given or 'svg'}")
     fmt = given or p.suffix.lower().lstrip(".")

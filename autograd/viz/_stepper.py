@@ -10,62 +10,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from ..backprop import sweep, toposort
+from ..backprop import toposort
 from ..engine import Value
-from ..ops import OPS
+from ._forward import forward_dot
+from ._graph import GraphTooLargeError
+from ._labels import fmt4, node_expr, op_text, rule_texts, short_name
 from ._layout import simple_svg
-from ._model import (
-    Contribution,
-    GraphTooLargeError,
-    Step,
-    fmt4,
-    forward_dot,
-    op_text,
-    short_name,
-)
 from ._paths import output_path, write_file
 from ._render import RenderError, render_bytes
-from ._tape import node_expr
+from ._replay import reverse_steps
 
-__all__ = ["animate_backward", "rule_text"]
+__all__ = ["animate_backward"]
 
 Layout = Literal["auto", "graphviz", "simple"]
-
-
-def rule_text(v: Value, k: int, names: list[str], out: str) -> str:
-    """The local derivative d v / d (argument k) as a formula in the nodes' names.
-
-    The formula is the op's own derivative rule (`autograd.ops.OPS`), printed symbolically."""
-    op = OPS.get(v._op)
-    if op is None:
-        return f"∂{out}/∂{names[k]}"
-    return op.formula(names, out, v._arg)[k]
-
-
-def replay(order: list[Value]) -> tuple[list[Step], list[float]]:
-    """Reverse accumulation over `order` (root last), recorded contribution by contribution.
-
-    Runs the engine's own chain-rule loop, `autograd.backprop.sweep` (no ``.grad`` changes), and
-    groups what it observes by node: one `Step` per op node, in the order the sweep visits them
-    (a graph that is a single leaf gets one step without contributions). Returns the steps and
-    the adjoint d root / d node of every node."""
-    index = {v: i for i, v in enumerate(order)}
-    visits: list[tuple[int, float, list[Contribution]]] = []
-
-    def observe(
-        node: Value, adjoint: Any, k: int, parent: Value, local: Any, carried: Any, before: Any,
-        after: Any,
-    ) -> None:
-        i = index[node]
-        if not visits or visits[-1][0] != i:
-            visits.append((i, float(adjoint), []))
-        visits[-1][2].append(Contribution(k, index[parent], local, carried, before, after))
-
-    adj = [float(a) for a in sweep(order, observe=observe)]
-    steps = [Step(i, g, tuple(cs)) for i, g, cs in visits]
-    if not steps and order:
-        steps.append(Step(len(order) - 1, adj[-1], ()))
-    return steps, adj
 
 
 def _graph_svg(order: list[Value], root: Value, grad_text: list[str], layout: Layout) -> str:
@@ -128,7 +85,8 @@ def animate_backward(
             f"the graph has {len(order)} nodes, more than max_nodes={max_nodes}: too many to "
             "step through one by one. Step through a smaller example, or pass max_nodes=None."
         )
-    steps, adj = replay(order)
+    every, adj = reverse_steps(order)
+    steps = [s for s in every if s.contributions] or every[:1]  # a leaf is not a step
     names = [short_name(v, i) for i, v in enumerate(order)]
     index = {v: i for i, v in enumerate(order)}
     grad_text = ["grad " + fmt4(g) for g in adj]
@@ -164,6 +122,7 @@ def animate_backward(
     for s in steps:
         v = order[s.node]
         arg_names = [names[index[p]] for p in v._prev]
+        rules = rule_texts(v, arg_names, names[s.node]) if s.contributions else ()
         completes = []
         for c in s.contributions:
             left[c.parent] -= 1
@@ -177,7 +136,7 @@ def animate_backward(
                     {
                         "parent": c.parent,
                         "pos": c.position,
-                        "rule": rule_text(v, c.position, arg_names, names[s.node]),
+                        "rule": rules[c.position] or f"∂{names[s.node]}/∂{arg_names[c.position]}",
                         "local": fmt4(c.local),
                         "carried": fmt4(c.carried),
                         "before": fmt4(c.before),
