@@ -49,10 +49,11 @@ def attrs(values: dict[str, str]) -> str:
     return "[" + " ".join(f'{k}="{v}"' for k, v in values.items()) + "]"
 
 
-def record(fields: Sequence[str], rankdir: str) -> str:
-    """A record label whose fields run across the node whatever the rank direction."""
+def record(fields: Sequence[str], rankdir: str, stacked: bool = False) -> str:
+    """A record label whose fields run across the node (or, `stacked`, down it) whatever the
+    rank direction."""
     body = " | ".join(fields)
-    return "{ " + body + " }" if rankdir in ("LR", "RL") else body
+    return "{ " + body + " }" if (rankdir in ("LR", "RL")) != stacked else body
 
 
 def check_rankdir(rankdir: str) -> str:
@@ -86,6 +87,7 @@ class Drawing:
     node looks like (for `shorten`)."""
 
     rankdir: str
+    stacked: bool = False  # a value's fields one under the other
     clusters: dict[str | None, list[str]] = field(default_factory=lambda: {None: []})
     cluster_of: dict[str, str | None] = field(default_factory=dict)
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # src, dst, attributes
@@ -112,7 +114,8 @@ class Drawing:
     ) -> None:
         """Node i's record box ``n<i>`` (a thick border for the root)."""
         fill, border = colours
-        a = {"id": f"n{i}", "label": record(fields, self.rankdir), "fillcolor": fill, "color": border}
+        label = record(fields, self.rankdir, self.stacked)
+        a = {"id": f"n{i}", "label": label, "fillcolor": fill, "color": border}
         if g.order[i] is g.root:
             a["penwidth"] = "2.2"
         if tooltip is not None:

@@ -42,10 +42,12 @@ def forward_dot(
     *,
     grad_text: Sequence[str] | None = None,
     order: list[Value] | None = None,
+    compact: bool = False,
 ) -> str:
-    """DOT source of the forward graph of `root` (see `autograd.viz.draw_dot`); `grad_text`
-    replaces each node's grad field (the stepper's page), `order` is `toposort(root)` if known."""
-    d = Drawing(check_rankdir(rankdir))
+    """DOT source of the forward graph of `root` (see `autograd.viz.draw_dot`). For the stepper
+    page: `grad_text` replaces each node's grad field, `compact` stacks a value's fields and
+    packs the ranks closer; `order` is `toposort(root)` if known."""
+    d = Drawing(check_rankdir(rankdir), compact)
     g = prepare(root, order, collapse, max_nodes, "graph")
     order = g.order
 
@@ -105,4 +107,5 @@ def forward_dot(
             if g.member_of[pi] is not box:  # else: inside one box
                 into_boxes.setdefault((g.name(pi), f"g{box.index}"), {})[pi] = None
     bundle(d, {k: f'label="{len(v)} values"' if len(v) > 1 else "" for k, v in into_boxes.items()}, "")
-    return finish(d, g, "forward", max_nodes, legend, shared_is_tail=True)
+    nodesep, ranksep = (0.15, 0.2) if compact else (0.25, 0.35)
+    return finish(d, g, "forward", max_nodes, legend, True, "", nodesep, ranksep)

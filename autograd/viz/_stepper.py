@@ -12,31 +12,58 @@ from typing import Any, Literal
 
 from ..backprop import toposort
 from ..engine import Value
+from ..program import ProgramError
+from ..program import compile as compile_program
 from ._forward import forward_dot
 from ._graph import GraphTooLargeError
 from ._labels import fmt4, node_expr, op_text, rule_texts, short_name
 from ._layout import simple_svg
 from ._paths import output_path, write_file
 from ._render import RenderError, render_bytes
-from ._replay import reverse_steps
+from ._replay import Step, reverse_steps
 
 __all__ = ["animate_backward"]
 
 Layout = Literal["auto", "graphviz", "simple"]
 
 
-def _graph_svg(order: list[Value], root: Value, grad_text: list[str], layout: Layout) -> str:
+def _drawings(order: list[Value], grad_text: list[str], layout: Layout) -> tuple[str, str]:
+    """The graph drawn across (inputs left) and down (inputs at the top): the page shows the
+    one that fits its window better."""
     if layout in ("auto", "graphviz"):
-        source = forward_dot(root, show_grad=True, grad_text=grad_text, max_nodes=None, order=order)
         try:
-            svg = render_bytes(source, "svg").decode("utf-8")
+            return (_graphviz(order, grad_text, "LR"), _graphviz(order, grad_text, "TB"))
         except RenderError:
             if layout == "graphviz":
                 raise
-        else:
-            svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE
-            return re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
-    return simple_svg(order, grad_text)
+    return simple_svg(order, grad_text), simple_svg(order, grad_text, down=True)
+
+
+def _graphviz(order: list[Value], grad_text: list[str], rankdir: str) -> str:
+    source = forward_dot(order[-1], rankdir, True, None, None, grad_text=grad_text, order=order,
+                         compact=True)
+    svg = render_bytes(source, "svg").decode("utf-8")
+    svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE
+    return re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
+
+
+def _link_program(root: Value, steps: list[Step], step_data: list[dict[str, Any]]) -> tuple[list[str], int]:
+    """The adjoint program's lines and its seed line; gives each step the first and last line
+    of its node's adjoint block (``lines``) and the line of its forward statement (``fwd``),
+    0 where the program does not write them out (or the graph has no program)."""
+    try:
+        program = compile_program(root)
+    except ProgramError:
+        program = None
+    lines = program.source.splitlines() if program is not None else []
+    seed = program.seed_line if program is not None else 0
+    forward = {ln.strip(): j for j, ln in enumerate(lines[: max(seed - 1, 0)], 1)}
+    for s, sd in zip(steps, step_data):
+        first, last = program.blocks.get(s.node, (0, 0)) if program is not None else (0, 0)
+        heading = lines[first - 1].strip() if first else ""
+        sd["lines"] = [first, last]
+        sd["fwd"] = forward.get(heading[2:], 0) if heading.startswith("# ") else 0
+    return lines, seed
 
 
 def _template() -> str:
@@ -90,7 +117,7 @@ def animate_backward(
     names = [short_name(v, i) for i, v in enumerate(order)]
     index = {v: i for i, v in enumerate(order)}
     grad_text = ["grad " + fmt4(g) for g in adj]
-    svg = _graph_svg(order, root, grad_text, layout)
+    across, down = _drawings(order, grad_text, layout)
 
     # uses[i]: how many chain-rule products node i receives (one per argument slot it fills);
     # its gradient is complete once all of them have arrived
@@ -147,17 +174,7 @@ def animate_backward(
                 "completes": completes,
             }
         )
-    # the adjoint program (autograd.compile) beside the graph: each step's lines are highlighted
-    from ..program import ProgramError
-    from ..program import compile as compile_program
-
-    try:
-        program = compile_program(root)
-        program_lines, seed_line = program.source.splitlines(), program.seed_line
-    except ProgramError:
-        program, program_lines, seed_line = None, [], 0
-    for s, sd in zip(steps, step_data):
-        sd["lines"] = list(program.blocks.get(s.node, (0, 0))) if program is not None else [0, 0]
+    program_lines, seed_line = _link_program(root, steps, step_data)
     root_name = names[-1]
     data = {
         "root": len(order) - 1,
@@ -167,10 +184,11 @@ def animate_backward(
         "steps": step_data,
         "program": program_lines,
         "seedLine": seed_line,
+        "down": down,  # the graph drawn down; the page swaps it in where it fits better
     }
     if title is None:
         title = f"Backprop, step by step: d{root_name}/d(every node)"
-    parts = {"TITLE": html.escape(title), "SVG": svg, "DATA": _script_json(data)}
+    parts = {"TITLE": html.escape(title), "SVG": across, "DATA": _script_json(data)}
     # one pass, so text inside the SVG can never be taken for a placeholder
     page = re.sub(r"\{\{(TITLE|SVG|DATA)\}\}", lambda m: parts[m.group(1)], _template())
     return write_file(p, page)
