@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..backprop import toposort
-from ..engine import Scope, Value
+from ..context import Scope
+from ..engine import Value
 
 __all__ = [
     "DEFAULT_MAX_NODES",
