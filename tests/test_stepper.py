@@ -667,3 +667,34 @@ def test_clicking_a_program_line_or_a_node_highlights_the_other(
         assert browser.execute_script(HIGHLIGHT)[0] == state
     browser.save_screenshot(str(SHOTS / f"linked-leaf-{layout}.png"))
     assert console_errors(browser) == []
+
+
+def test_a_structural_zero_is_a_step_with_local_derivative_0(browser: Any, tmp_path: Path) -> None:
+    """An inactive relu under an infinite adjoint passes nothing back (the engine gives 0, not
+    nan); the page still visits it and shows its local derivative as 0."""
+    import math
+
+    x = Value(-1.0, label="x")
+    r = x.relu()
+    y = r * Value(math.inf, label="big")
+    y.label = "y"
+    order = toposort(y)
+    path = animate_backward(y, tmp_path / "zero.html", layout="simple")
+    data = page_data(path.read_text(encoding="utf-8"))
+    ir, ix = order.index(r), order.index(x)
+    assert [s["node"] for s in data["steps"]] == op_steps(order)  # the relu is visited
+    step = next(s for s in data["steps"] if s["node"] == ir)
+    assert step["adjoint"] == "inf" and ix in step["completes"]
+    (c,) = step["contribs"]
+    got = (c["parent"], c["local"], c["carried"], c["after"], c["zero"])
+    assert got == (ix, "0.000", "0.000", "0.000", True)
+    y.backward()
+    assert data["nodes"][ix]["grad"] == fmt4(x.grad) == "0.000"
+    browser.set_window_size(1024, 768)
+    browser.get(path.as_uri())
+    browser.execute_script("window.stepper.show(arguments[0])", data["steps"].index(step) + 1)
+    panel = browser.find_element("id", "explain").text
+    assert "= 0 if x ≤ 0 else 1 = 0.000" in panel and "inf × 0.000 = 0.000" in panel
+    assert "nothing is added" in panel
+    assert shown_grads(browser)[ix][1] == "grad 0.000"
+    assert console_errors(browser) == []

@@ -359,6 +359,35 @@ def test_adjoint_graph_of_a_plus_a_has_two_edges_and_zero_edges_are_dashed() -> 
     assert 'style="dashed"' in src  # gradient 0 flows through z's factor
 
 
+def test_a_structural_zero_is_drawn_as_local_derivative_0() -> None:
+    """relu at x <= 0 passes nothing back (a structural zero: the engine adds nothing, so an
+    infinite adjoint upstream gives 0, not nan); the picture still draws the edge, with 0."""
+    x = Value(-1.0, label="x")
+    r = x.relu()
+    w = Value(2.0, label="w")
+    z = Value(0.5, label="z")
+    y = r * Value(math.inf, label="big") + autograd.where(z, w, x)  # where: x's side untaken
+    y.label = "y"
+    order = toposort(y)
+    grads = autograd.grad(y, [x, w])
+    assert [g.data for g in grads] == [0.0, 1.0]  # not nan
+    src = to_dot(y, adjoint=True)
+    ix, ir, iw = order.index(x), order.index(r), order.index(w)
+    relu_edge = next(ln for ln in src.splitlines() if f"n{ir} -> n{ix} " in ln)
+    assert "= 0.000\\ncarries 0.000" in relu_edge and 'style="dashed"' in relu_edge
+    assert "0 if x ≤ 0 else 1" in relu_edge  # the rule, then its value
+    iwhere = next(i for i, v in enumerate(order) if v._op == "where")
+    untaken = next(ln for ln in src.splitlines() if f"n{iwhere} -> n{ix} " in ln)
+    assert "carries 0.000" in untaken and "dashed" in untaken
+    taken = next(ln for ln in src.splitlines() if f"n{iwhere} -> n{iw} " in ln)
+    assert "carries 1.000" in taken
+    assert "adjoint=nan" not in tape(y, adjoints=True)
+    steps, adj = autograd.viz._replay.reverse_steps(order)
+    zeros = [(s.node, c.parent) for s in steps for c in s.contributions if c.structural]
+    assert (ir, ix) in zeros and (iwhere, ix) in zeros
+    assert adj[ix] == 0.0 and all(c.carried == 0.0 for s in steps for c in s.contributions if c.structural)
+
+
 def test_adjoints_do_not_depend_on_existing_grads() -> None:
     o, _ = article_neuron()
     o.backward()

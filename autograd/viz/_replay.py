@@ -17,7 +17,9 @@ __all__ = ["Contribution", "Step", "reverse_steps"]
 @dataclass(frozen=True)
 class Contribution:
     """One chain-rule product: parent ``order[parent]`` (argument `position` of the node)
-    receives ``adjoint * local``; its running total goes from `before` to `after`."""
+    receives ``adjoint * local``; its running total goes from `before` to `after`. A
+    `structural` zero (relu at x <= 0, the untaken side of where, ...) has local 0 and adds
+    nothing: not even ``inf * 0``."""
 
     position: int
     parent: int
@@ -25,6 +27,7 @@ class Contribution:
     carried: float
     before: float
     after: float
+    structural: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,26 +43,33 @@ def reverse_steps(order: list[Value], seed: float = 1.0) -> tuple[list[Step], li
     """Replay reverse accumulation over `order` (root last) without touching any ``.grad``.
 
     Returns one step per node in visiting order (root first; a leaf's step has no
-    contributions) and the final adjoint of every node (d root / d order[i], times `seed`).
+    contributions, an op node's one per argument) and the final adjoint of every node
+    (d root / d order[i], times `seed`).
     """
     index = {v: i for i, v in enumerate(order)}
-    made: list[list[Contribution]] = [[] for _ in order]
-    seen: list[float] = [0.0] * len(order)
+    made: dict[tuple[int, int], Contribution] = {}
 
     def observe(
         node: Value, adjoint: float, k: int, parent: Value, local: float, carried: float,
         before: float, after: float,
     ) -> None:
-        i = index[node]
-        seen[i] = adjoint
-        made[i].append(
-            Contribution(k, index[parent], float(local), float(carried), float(before),
-                         float(after))
+        made[(index[node], k)] = Contribution(
+            k, index[parent], float(local), float(carried), float(before), float(after)
         )
 
     adj = [float(a) for a in sweep(order, seed, observe=observe)]
-    steps = [
-        Step(i, seen[i] if made[i] else adj[i], tuple(made[i]))
-        for i in range(len(order) - 1, -1, -1)
-    ]
+    # The sweep does not report a structural zero (it adds nothing); it is put in its place
+    # here, leaving its parent's running total as it was at that moment.
+    total = [0.0] * len(order)
+    steps = []
+    for i in range(len(order) - 1, -1, -1):
+        cs = []
+        for k, p in enumerate(order[i]._prev):
+            c = made.get((i, k))
+            if c is None:
+                t = total[index[p]]
+                c = Contribution(k, index[p], 0.0, 0.0, t, t, structural=True)
+            total[c.parent] = c.after
+            cs.append(c)
+        steps.append(Step(i, adj[i], tuple(cs)))
     return steps, adj

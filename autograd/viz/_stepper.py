@@ -168,6 +168,7 @@ def animate_backward(
                         "carried": fmt4(c.carried),
                         "before": fmt4(c.before),
                         "after": fmt4(c.after),
+                        "zero": c.structural,
                     }
                     for c in s.contributions
                 ],
