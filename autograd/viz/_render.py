@@ -36,7 +36,6 @@ from ._paths import output_path, write_file
 
 __all__ = [
     "FORMATS",
-    "INSTALL_HINT",
     "DEFAULT_TIMEOUT",
     "RenderError",
     "RenderTimeout",
@@ -69,9 +68,6 @@ def install_hint(version: tuple[int, int] | None = None) -> str:
         + "  apt-get install graphviz         # Debian/Ubuntu: the `dot` program (SVG and PNG)\n"
         "  brew install graphviz            # macOS: the `dot` program (SVG and PNG)"
     )
-
-
-INSTALL_HINT = install_hint()
 
 
 class RenderError(RuntimeError):

