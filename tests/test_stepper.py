@@ -571,6 +571,11 @@ def test_a_wide_pane_draws_across_and_a_narrow_one_down(browser: Any, tmp_path: 
         browser.set_window_size(w, h)
         if not drawn:
             browser.get(path.as_uri())
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(browser, 10).until(  # the window has its new size (slow on a busy machine)
+            lambda d, w=w: abs(d.execute_script("return window.innerWidth") - w) <= 20
+        )
         browser.execute_script("window.dispatchEvent(new Event('resize'))")
         drawn.append(browser.execute_script(
             "var s = document.querySelector('#graph svg').viewBox.baseVal;"

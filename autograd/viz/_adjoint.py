@@ -7,7 +7,7 @@ import math
 
 from ..engine import Value
 from ._dot import Drawing, bundle, check_rankdir, draw_groups, esc, finish
-from ._graph import DEFAULT_MAX_NODES, Collapse, prepare
+from ._graph import Collapse, prepare
 from ._labels import fmt4, number, op_text, rule_texts, short_name
 from ._replay import reverse_steps
 from ._style import ADJOINT_EDGE, ZERO_EDGE, kind_colours
@@ -34,18 +34,12 @@ def _box_label(to: dict[int, list[float]]) -> str:
 
 
 def adjoint_dot(
-    root: Value,
-    rankdir: str = "RL",
-    collapse: Collapse = None,
-    max_nodes: int | None = DEFAULT_MAX_NODES,
-    clusters: bool = True,
-    legend: bool = False,
-    *,
-    order: list[Value] | None = None,
+    root: Value, rankdir: str, collapse: Collapse, max_nodes: int | None, clusters: bool,
+    legend: bool,
 ) -> str:
     """DOT source of the adjoint graph of `root` (see `autograd.viz.draw_adjoint`)."""
     d = Drawing(check_rankdir(rankdir))
-    g = prepare(root, order, collapse, max_nodes, "adjoint graph")
+    g = prepare(root, None, collapse, max_nodes, "adjoint graph")
     order = g.order
     steps, adj = reverse_steps(order)
     visit = [0] * len(order)

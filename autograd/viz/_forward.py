@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ..engine import Value
 from ._dot import Drawing, attrs, bundle, check_rankdir, draw_groups, esc, finish
-from ._graph import DEFAULT_MAX_NODES, Collapse, prepare
+from ._graph import Collapse, prepare
 from ._labels import fmt4, op_text, scope_path, short_name
 from ._style import OP, kind_colours
 
@@ -32,17 +32,9 @@ def _tooltip(v: Value, i: int) -> str:
 
 
 def forward_dot(
-    root: Value,
-    rankdir: str = "LR",
-    show_grad: bool = True,
-    collapse: Collapse = None,
-    max_nodes: int | None = DEFAULT_MAX_NODES,
-    clusters: bool = True,
-    legend: bool = False,
-    *,
-    grad_text: Sequence[str] | None = None,
-    order: list[Value] | None = None,
-    compact: bool = False,
+    root: Value, rankdir: str, show_grad: bool, collapse: Collapse, max_nodes: int | None,
+    clusters: bool, legend: bool, *, grad_text: Sequence[str] | None = None,
+    order: list[Value] | None = None, compact: bool = False,
 ) -> str:
     """DOT source of the forward graph of `root` (see `autograd.viz.draw_dot`). For the stepper
     page: `grad_text` replaces each node's grad field, `compact` stacks a value's fields and

@@ -5,10 +5,10 @@ The ids follow the DOT pictures, so the page's script works on either: ``n5`` is
 ``op5`` the op badge inside it, ``e5_0`` the edge from argument 0 of node 5 (drawn straight into
 the box: there is no separate op node, which keeps the graph narrow enough to read at 1:1).
 
-Columns follow the longest path from the inputs. An edge that skips columns gets a slot of its
-own (a row) in every column it crosses, as in Sugiyama's method, and rows are ordered by a few
-barycentre sweeps. Edges are drawn as horizontal runs through columns and curves only in the
-gaps between columns, so an edge never passes through a node's box.
+Columns (rows, when drawn down) follow the longest path from the inputs. An edge that skips
+columns gets a slot of its own in every column it crosses, as in Sugiyama's method, and slots
+are ordered by a few barycentre sweeps. Edges run straight through columns and bend only in the
+gaps between them, so an edge never passes through a node's box.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ _GAP_DOWN = 24.0  # the same between rows, drawn down
 _SLOT_GAP = 16.0  # drawn down, between the boxes of a row
 _PAD = 14.0
 
-Item = tuple[str, int]  # ("n", i) the box of node i, ("d", k) a slot of a long edge
+Item = tuple[str, int]  # ("n", i) node i's box, ("p", k) dashed copy k, ("d", k) a long edge's slot
 
 
 def _tw(text: str) -> float:

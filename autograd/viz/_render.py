@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from ..engine import Value
 from ._forward import forward_dot
+from ._graph import DEFAULT_MAX_NODES
 from ._paths import output_path, write_file
 
 __all__ = [
@@ -103,8 +104,8 @@ class _Unavailable(Exception):
 def _source_of(graph: Any) -> str:
     if isinstance(graph, str):
         return graph
-    if isinstance(graph, Value):  # a Value stands for its forward graph
-        return forward_dot(graph)
+    if isinstance(graph, Value):  # a Value stands for its forward graph, as draw_dot draws it
+        return forward_dot(graph, "LR", True, None, DEFAULT_MAX_NODES, True, False)
     src = getattr(graph, "source", None)
     if isinstance(src, str):
         return src

@@ -40,8 +40,8 @@ def _drawings(order: list[Value], grad_text: list[str], layout: Layout) -> tuple
 
 
 def _graphviz(order: list[Value], grad_text: list[str], rankdir: str) -> str:
-    source = forward_dot(order[-1], rankdir, True, None, None, grad_text=grad_text, order=order,
-                         compact=True)
+    source = forward_dot(order[-1], rankdir, True, None, None, True, False, grad_text=grad_text,
+                         order=order, compact=True)
     svg = render_bytes(source, "svg").decode("utf-8")
     svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE
     return re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
