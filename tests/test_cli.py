@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autograd import Value
-from autograd.cli import FUNCTIONS, MAX_DEPTH, MAX_EXPR_CHARS, SIGNATURES, WINDOW, _parse_flat, main
+from autograd.cli import FUNCTIONS, MAX_DEPTH, MAX_EXPR_CHARS, SIGNATURES, WINDOW, main, parse_flat
 from autograd.viz import available_renderers
 
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
@@ -494,7 +494,7 @@ def test_the_flat_parser_builds_what_ast_parse_builds(built: Built) -> None:
     positions included, so every check and error message works the same on it."""
     text, _ = built
     lines = text.split("\n")
-    assert ast.dump(_parse_flat(text, lines), include_attributes=True) == ast.dump(
+    assert ast.dump(parse_flat(text, lines), include_attributes=True) == ast.dump(
         ast.parse(text, mode="eval"), include_attributes=True
     )
 
@@ -511,7 +511,7 @@ def test_the_flat_parser_accepts_exactly_what_python_accepts(text: str) -> None:
     from autograd.cli import ExpressionError
 
     try:
-        ours: str | None = ast.dump(_parse_flat(text, text.split("\n")), include_attributes=True)
+        ours: str | None = ast.dump(parse_flat(text, text.split("\n")), include_attributes=True)
     except ExpressionError:
         ours = None
     try:
@@ -534,7 +534,7 @@ def test_the_flat_parser_refuses_what_is_not_allowed(expr: str, message: str) ->
     from autograd.cli import ExpressionError
 
     with pytest.raises(ExpressionError, match=message):
-        _parse_flat(expr, expr.split("\n"))
+        parse_flat(expr, expr.split("\n"))
 
 
 # -- errors in long expressions, JSON, options ----------------------------------------------------------
@@ -703,3 +703,117 @@ def test_an_ancestor_that_cannot_be_looked_at_is_left_to_the_write(
     status, _, err = run([*NEURON, "-o", str(target)], capsys)
     assert "Traceback" not in err
     assert status in (0, 1) and err.startswith(("wrote", "python -m autograd: error:"))
+
+
+# -- suggestions: edit distance with transpositions ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expr, values, suggestion",
+    [
+        ("tahn(x)", ["x=1"], "did you mean 'tanh' or 'tan'?"),  # a swap and a deletion: both 1 edit
+        ("sigmodi(x)", ["x=1"], "did you mean 'sigmoid'?"),  # one swap
+        ("lg(x)", ["x=1"], "did you mean 'log'?"),
+        ("tanhh(x)", ["x=1"], "did you mean 'tanh'?"),
+        ("wl * x1", ["x1=2", "w1=3"], "unknown name 'wl' (did you mean 'w1'?)"),  # w1 given, unused
+        ("x1 * 2", ["xl=2"], "unknown name 'x1' (did you mean 'xl'?)"),
+    ],
+)
+def test_suggestions_are_the_nearest_names_by_edit_distance(
+    expr: str, values: list[str], suggestion: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run([expr, *values], capsys)
+    assert (status, out) == (2, "") and suggestion in err, err
+
+
+@pytest.mark.parametrize(
+    "expr, values",
+    [("tanh(q)", ["x=1"]), ("x * y", ["x=1"]), ("zzzz(x)", ["x=1"]), ("x1 * w1 + w2", ["x1=1", "w1=2"])],
+)
+def test_no_suggestion_when_nothing_is_near(
+    expr: str, values: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A one-letter name is not "near" another one-letter name, and a given name that the
+    expression already uses is not offered for a missing one."""
+    status, _, err = run([expr, *values], capsys)
+    assert status == 2 and "did you mean" not in err, err
+
+
+def test_a_mistyped_option_gets_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(["x", "x=1", "--jsn"], capsys)
+    assert status == 2 and "did you mean '--json'?" in err
+
+
+# -- the name clash with HIPS autograd -------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _dist_info(site: Path, name: str, version: str, files: list[str], url: str | None = None) -> None:
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "RECORD").write_text("".join(f"{f},,\n" for f in files))
+    if url is not None:
+        (info / "direct_url.json").write_text(json.dumps({"url": url, "dir_info": {}}))
+
+
+def _clashed_site(tmp_path: Path) -> Path:
+    """A site-packages folder as pip leaves it after `pip install autograd` (HIPS) over
+    adjointgrad: our files, with HIPS autograd's __init__.py over ours, and both dist-infos."""
+    site = tmp_path / "site-packages"
+    shutil.copytree(ROOT / "autograd", site / "autograd", ignore=shutil.ignore_patterns("__pycache__"))
+    (site / "autograd" / "__init__.py").write_text(
+        '"""HIPS autograd (a stand-in): no __distribution__ marker."""\n\n'
+        "def grad(fun, argnum=0):\n    return fun\n"
+    )
+    ours = [f"autograd/{p.relative_to(site / 'autograd').as_posix()}" for p in site.glob("autograd/**/*.py")]
+    _dist_info(site, "adjointgrad", "0.1.0", ours, url=ROOT.as_uri())
+    _dist_info(site, "autograd", "1.7.0", ["autograd/__init__.py", "autograd/core.py"])
+    return site
+
+
+def _run_from(site: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """`python -m autograd ARGS` with `site` as the only place packages come from (-S: not this
+    environment's site-packages, whose editable adjointgrad would otherwise win)."""
+    return subprocess.run(
+        [sys.executable, "-S", "-m", "autograd", *args], capture_output=True, text=True,
+        cwd=site.parent, env=dict(os.environ, PYTHONPATH=str(site)), timeout=60,
+    )
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_a_foreign_autograd_package_is_named_with_the_fix(tmp_path: Path, extra: list[str]) -> None:
+    site = _clashed_site(tmp_path)
+    proc = _run_from(site, [*NEURON, *extra])
+    err = proc.stderr
+    assert proc.returncode == 3, (proc.stdout, err)
+    assert "Traceback" not in err and err.startswith("python -m autograd: error: ")
+    assert str(site / "autograd") in err and "is not adjointgrad's" in err
+    assert "autograd 1.7.0" in err and "adjointgrad 0.1.0" in err and "HIPS" in err
+    assert f"{sys.executable} -m pip uninstall autograd" in err
+    assert f"install --force-reinstall {ROOT}\n" in err  # reinstalled from where it came from
+    assert "virtual environment" in err
+    if extra:
+        data = json.loads(proc.stdout)
+        assert data["value"] is None and "not adjointgrad's" in data["error"]
+    else:
+        assert proc.stdout == ""
+
+
+def test_our_own_package_passes_the_check(tmp_path: Path) -> None:
+    site = _clashed_site(tmp_path)
+    shutil.copy(ROOT / "autograd" / "__init__.py", site / "autograd" / "__init__.py")
+    proc = _run_from(site, NEURON)
+    assert proc.returncode == 0 and proc.stdout.startswith("value = 0.7071067812\n"), proc.stderr
+
+
+def test_after_uninstalling_hips_autograd_the_reinstall_is_named(tmp_path: Path) -> None:
+    """`pip uninstall autograd` removes the __init__.py both installed: autograd is then a
+    namespace package, and the one step left is reinstalling adjointgrad."""
+    site = _clashed_site(tmp_path)
+    (site / "autograd" / "__init__.py").unlink()
+    proc = _run_from(site, NEURON)
+    assert proc.returncode == 3 and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert "has no __init__.py" in proc.stderr
+    assert f"{sys.executable} -m pip install --force-reinstall {ROOT}" in proc.stderr
