@@ -6,37 +6,33 @@
     337
     >>> score = model([0.5, -1.0])                 # a single Value
 
-Layout:
+Layout, in the order the files import one another (each imports only files above it):
 
-    nn.modules        Module, Neuron, Layer, MLP (and the activations)
-    nn.transformer    Linear, Embedding, RMSNorm, LayerNorm, CausalSelfAttention (KV cache),
-                      FeedForward, TransformerBlock, GPT (microgpt's model)
+    nn.registry       the names of Module classes (what a saved file's "type" means)
+    nn.serialize      save / load as JSON (atomic writes, all checks before any change);
+                      load_model rebuilds any registered Module subclass (register_module)
+    nn.base           Module, the base class: parameters, dotted names, scopes, save/load;
+                      register_module; MAX_PARAMETERS, the most a built-in module builds
     nn.init           weight initialization schemes (He, Glorot, LeCun, micrograd's uniform)
+    nn.modules        Neuron, Layer, MLP (and the activations)
+    nn.transformer    Linear, Embedding, RMSNorm, LayerNorm, CausalSelfAttention (KV cache),
+                      FeedForward, TransformerBlock
+    nn.gpt            GPT (microgpt's model): loss, step, sampling
     nn.losses         mse, half_squared_error, hinge, binary_cross_entropy_with_logits,
                       cross_entropy, l2, softmax, log_softmax, logsumexp
     nn.optim          SGD, Adam; LinearDecay, StepDecay, CosineDecay learning-rate schedules
     nn.datasets       make_moons, make_circles, make_spirals, xor, encoder_patterns, minibatches
-    nn.serialize      save / load as JSON (atomic writes, all checks before any change);
-                      load_model rebuilds any registered Module subclass (register_module)
     nn.torch_bridge   to_torch / from_torch (torch imported only when called)
 
-Naming convention (read by the graph pictures, `autograd.viz`):
+Names and scopes (what the graph pictures of `autograd.viz` read) are set out in `nn.base`:
+``layers.0.neurons.3.w.1`` names a parameter, and the nodes neuron 3 of layer 0 makes carry the
+`autograd.Scope` ``layers.0.neurons.3`` (kind "neuron") inside ``layers.0`` (kind "layer").
 
-* A parameter's dotted name is its path from the outermost module, as listed by
-  ``named_parameters()``: ``layers.<i>.neurons.<j>.w.<k>`` and ``layers.<i>.neurons.<j>.b``
-  for an MLP. Each parameter Value's ``label`` is that name.
-* Every node a neuron creates when called (its n-ary ``dot``, the ``+ b`` and the activation)
-  has ``node.scope`` = the neuron's `autograd.Scope`: ``str(node.scope)`` is its dotted name,
-  e.g. ``"layers.0.neurons.3"`` -- the prefix of its parameters' names --, its ``kind`` is
-  "neuron", and ``node.scope.enclosing("layer")`` is its layer's scope (kind "layer"; other
-  modules' kind is their lowercase class name). Inside ``autograd.name_scope("outer")`` it is
-  nested under that scope: ``"outer.layers.0.neurons.3"``. Pictures group nodes by these kinds.
-  Modules set the scope directly on these few nodes (no context manager per call: this is
-  the hot path of training).
-* Inputs given to a model as plain numbers become leaves labelled ``x[0]``, ``x[1]``, ... with
-  no scope: they are the model's inputs, not part of it. Nodes a loss creates have no scope.
+`nn._autograd`, imported first, refuses a foreign `autograd` (the HIPS package of the same name).
 """
 
+from . import _autograd  # noqa: F401  (imported first: it refuses a foreign autograd)
+from .base import Module, register_module
 from .datasets import (
     encoder_patterns,
     make_circles,
@@ -46,6 +42,7 @@ from .datasets import (
     signed,
     xor,
 )
+from .gpt import GPT
 from .init import INITIALIZERS
 from .losses import (
     binary_cross_entropy_with_logits,
@@ -58,12 +55,11 @@ from .losses import (
     mse,
     softmax,
 )
-from .modules import ACTIVATIONS, MLP, Layer, Module, Neuron, register_module
+from .modules import ACTIVATIONS, MLP, Layer, Neuron
 from .optim import SGD, Adam, CosineDecay, LinearDecay, StepDecay
 from .serialize import load_model
 from .torch_bridge import from_torch, to_torch
 from .transformer import (
-    GPT,
     CausalSelfAttention,
     Embedding,
     FeedForward,

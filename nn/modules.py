@@ -1,4 +1,4 @@
-"""Modules: `Module`, `Neuron`, `Layer`, `MLP` (micrograd-compatible, plus activations and init).
+"""Layers: `Neuron`, `Layer`, `MLP` (micrograd-compatible) and the activations.
 
 A neuron with weights $w \\in R^n$, bias $b$ and activation $f$ computes
 
@@ -8,24 +8,17 @@ as three graph nodes: one n-ary ``dot`` node, one ``+`` node and the activation 
 linear neuron). A `Layer` is a list of neurons that all see the same input; an `MLP` chains
 layers, the output of one being the input of the next.
 
-Names and scopes (the contract with the pictures in `autograd.viz`):
+Every node a neuron creates while being called (its ``dot``, ``+`` and activation nodes) has
+``node.scope`` = the neuron's Scope (kind "neuron"), whose path is the prefix of its
+parameters' names, e.g. ``"layers.0.neurons.3"``; ``node.scope.enclosing("layer")`` is its
+layer's (kind "layer"). Inside ``autograd.name_scope("outer")`` the scope is nested under that
+one (``"outer.layers.0.neurons.3"``). A neuron used on its own (not inside another module) has
+no scope, so its nodes keep None (or the enclosing name_scope's). The naming rules are
+`nn.base`'s.
 
-* every parameter has a dotted name, as returned by `Module.named_parameters()`, e.g.
-  ``layers.0.neurons.3.w.1`` (MLP -> layer 0 -> neuron 3 -> weight 1) or ``layers.0.neurons.3.b``;
-  the parameter Value's ``label`` is that name (relative to the outermost module it belongs to);
-* every module inside another gets an `autograd.Scope` when it is named (``module.scope``):
-  its path is the module's dotted name, its ``kind`` is "neuron" for a Neuron, "layer" for a
-  Layer and the lowercase class name otherwise (or the class's ``scope_kind``), and its
-  ``parent`` is the owning module's scope (None under the outermost module, which has none);
-* every node a neuron creates while being called (its ``dot``, ``+`` and activation nodes) has
-  ``node.scope`` = the neuron's Scope, whose path (``str(scope)``) is the prefix of its
-  parameters' names, e.g. ``"layers.0.neurons.3"``; ``node.scope.enclosing("layer")`` is its
-  layer's. Inside ``autograd.name_scope("outer")`` the scope is nested under that one
-  (``"outer.layers.0.neurons.3"``). A neuron used on its own (not inside another module) has
-  no scope, so its nodes keep None (or the enclosing name_scope's).
-
-Names are given when a module is assigned to an attribute of another module (``self.layers =
-[...]``); `named_parameters()` always walks the live structure.
+Inputs given to a model as plain numbers become leaves labelled ``x[0]``, ``x[1]``, ... with no
+scope: they are the model's inputs, not part of it. These input checks (`_as_inputs`,
+`_check_size`, `_real`) serve `nn.transformer` too.
 """
 
 from __future__ import annotations
@@ -33,26 +26,15 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
-from autograd import Scope, Value, dot
+from autograd import Value, dot
 
+from .base import Module, check_budget
 from .init import Initializer, RandomSource, get_initializer, make_rng
 
-__all__ = [
-    "ACTIVATIONS",
-    "Module",
-    "Neuron",
-    "Layer",
-    "MLP",
-    "activation_fn",
-    "register_module",
-    "module_type",
-    "module_type_name",
-]
+__all__ = ["ACTIVATIONS", "Neuron", "Layer", "MLP", "activation_fn"]
 
 # activation name -> (name in reprs, as in micrograd's "ReLUNeuron")
 ACTIVATIONS: dict[str, str] = {
@@ -78,21 +60,10 @@ def activation_fn(name: str, negative_slope: float = 0.01) -> Act | None:
     """
     if name == "linear":
         return None
-    if name == "relu":
-        return Value.relu
-    if name == "tanh":
-        return Value.tanh
-    if name == "sigmoid":
-        return Value.sigmoid
-    if name == "softplus":
-        return Value.softplus
-    if name == "gelu":
-        return Value.gelu
-    if name == "silu":
-        return Value.silu
     if name == "leaky_relu":
         return functools.partial(Value.leaky_relu, slope=negative_slope)
-    raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    f: Act = getattr(Value, _check_activation(name, "activation_fn"))
+    return f
 
 
 def _check_activation(name: object, what: str) -> str:
@@ -121,16 +92,17 @@ def _resolve_activation(activation: str | bool, nonlin: bool | None, who: str) -
     return "linear"
 
 
-def _check_slope(x: object, what: str) -> float:
-    """A finite real number (a hyperparameter that must survive saving as JSON)."""
+def _real(x: object, what: str, positive: bool = False) -> float:
+    """A finite real number (> 0 if `positive`): a hyperparameter that must survive saving as JSON."""
+    want = "a finite number > 0" if positive else "a finite number"
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{what} must be a finite number, got {type(x).__name__}: {x!r:.40}")
+        raise TypeError(f"{what} must be {want}, got {type(x).__name__}: {x!r:.40}")
     try:
         f = float(x)
     except OverflowError:
         f = math.inf
-    if not math.isfinite(f):
-        raise ValueError(f"{what} must be a finite number, got {f}")
+    if not math.isfinite(f) or (positive and f <= 0):
+        raise ValueError(f"{what} must be {want}, got {f}")
     return f
 
 
@@ -172,298 +144,14 @@ def _as_inputs(x: object, nin: int, who: str) -> list[Value]:
     return out
 
 
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
-
-
-def _name_tree(value: object, name: str, owner: Scope | None, rel: str) -> None:
-    """Give `value` (a module, a parameter, or a list of them) the dotted `name`; `rel` is the
-    name relative to the owning module, whose scope is `owner`."""
-    if isinstance(value, Module):
-        value._set_path(name, owner, rel)
-    elif value.__class__ is Value:
-        value.label = name  # type: ignore[union-attr]
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            if isinstance(item, (Module, Value, list, tuple)):
-                _name_tree(item, f"{name}.{i}", owner, f"{rel}.{i}")
-
-
-# -- the registry of module types (how nn.load_model finds the class a file names) -------------
-#
-# Every subclass of Module is registered under its class name when it is defined
-# (`Module.__init_subclass__`), except classes defined inside a function (another run of the
-# program may not define them). Classes of the nn package own their names. If two other classes
-# share a name (two `Net`s in two files), neither is found by that name -- a file naming it could
-# mean either -- until one is given its own name with `register_module(cls, name)`. A class
-# defined again under the same module and qualified name (a re-run notebook cell) replaces the
-# old one.
-
-_registry_lock = threading.RLock()
-_REGISTRY: dict[str, type[Module]] = {}  # name -> class
-_NAMES: dict[type[Module], str] = {}  # class -> its name (only for classes found by it)
-_CLAIMED: set[str] = set()  # names given by register_module (or by nn): never taken automatically
-_CLASHES: dict[str, list[type[Module]]] = {}  # name -> the classes sharing it
-
-M = TypeVar("M", bound="type[Module]")
-
-
-def _qualified(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def _same_class(a: type, b: type) -> bool:
-    """The same class defined again (same module and qualified name), or the class itself."""
-    return a is b or _qualified(a) == _qualified(b)
-
-
-def _give(cls: type[Module], name: str) -> None:
-    old = _REGISTRY.get(name)
-    if old is not None and old is not cls:
-        _NAMES.pop(old, None)
-    _REGISTRY[name] = cls
-    _NAMES[cls] = name
-
-
-def _auto_register(cls: type[Module]) -> None:
-    name = cls.__name__
-    if "<locals>" in cls.__qualname__:
-        return  # made inside a function: another run may not make it; register_module(cls)
-    with _registry_lock:
-        if cls.__module__ == "nn" or cls.__module__.startswith("nn."):
-            register_module(cls)
-            return
-        owner = _REGISTRY.get(name)
-        if name in _CLAIMED:
-            if owner is not None and _same_class(owner, cls):
-                _give(cls, name)
-            return  # the name belongs to another class: this one needs register_module
-        clash = _CLASHES.get(name)
-        if clash is not None:
-            kept = [c for c in clash if not _same_class(c, cls)]
-            _CLASHES[name] = [*kept, cls]
-            return
-        if owner is None or _same_class(owner, cls):
-            _give(cls, name)
-            return
-        del _REGISTRY[name]
-        _NAMES.pop(owner, None)
-        _CLASHES[name] = [owner, cls]
-
-
-def register_module(cls: M, name: str | None = None) -> M:
-    """Register `cls` (a Module subclass) under `name` (default: its class name) for loading.
-
-    Every Module subclass is registered under its class name automatically (except classes
-    defined inside a function); call this to register those, to give a class another name, or
-    to settle a clash (two classes of one name, or a name nn uses).
-    A file saved from the class records the name, and `nn.load_model` finds the class by it.
-    Returns `cls`, so it can be used as a decorator. Re-registering a name raises ValueError.
-    """
-    if not isinstance(cls, type) or not issubclass(cls, Module):
-        raise TypeError(f"register_module expects a subclass of nn.Module, got {cls!r:.60}")
-    if name is None:
-        name = cls.__name__
-    if not isinstance(name, str) or not name or len(name) > 200 or not name.isprintable():
-        raise ValueError(f"a module type name must be a printable, non-empty str, got {name!r:.60}")
-    with _registry_lock:
-        owner = _REGISTRY.get(name)
-        if name in _CLAIMED and owner is not None and not _same_class(owner, cls):
-            raise ValueError(
-                f"the module type name {name!r} is already registered for {_qualified(owner)}; "
-                f"register {_qualified(cls)} under another name"
-            )
-        old = _NAMES.get(cls)
-        if old is not None and old != name and _REGISTRY.get(old) is cls:
-            del _REGISTRY[old]
-            _CLAIMED.discard(old)
-        for other, classes in list(_CLASHES.items()):  # cls no longer competes for other names
-            if cls in classes:
-                classes.remove(cls)
-                if len(classes) == 1 and other not in _CLAIMED:
-                    del _CLASHES[other]
-                    _give(classes[0], other)
-        _CLASHES.pop(name, None)
-        _give(cls, name)
-        _CLAIMED.add(name)
-    return cls
-
-
-def module_type_name(cls: type[Module]) -> str:
-    """The name `cls` is registered under (what a saved file records as "type").
-
-    Raises ValueError saying what to do if `cls` cannot be found by a name.
-    """
-    with _registry_lock:
-        name = _NAMES.get(cls)
-        if name is not None and _REGISTRY.get(name) is cls:
-            return name
-        base = cls.__name__
-        clash = _CLASHES.get(base)
-    if clash:
-        others = ", ".join(_qualified(c) for c in clash if c is not cls)
-        why = f"other Module classes are also named {base!r} ({others})"
-    elif base in _REGISTRY:
-        why = f"the name {base!r} belongs to {_qualified(_REGISTRY[base])}"
-    elif "<locals>" in cls.__qualname__:
-        why = "it is defined inside a function, so it is not registered automatically"
-    else:
-        why = "it is not registered"
-    raise ValueError(
-        f"{_qualified(cls)} cannot be saved by name: {why}; give it its own name with "
-        f"nn.register_module({cls.__name__}, name=...)"
-    )
-
-
-def module_type(name: object) -> type[Module]:
-    """The Module class registered under `name` (ValueError naming the choices if none)."""
-    with _registry_lock:
-        cls = _REGISTRY.get(name) if isinstance(name, str) else None
-        if cls is not None:
-            return cls
-        clash = _CLASHES.get(name) if isinstance(name, str) else None
-        known = sorted(_REGISTRY)
-    if clash:
-        shown = ", ".join(_qualified(c) for c in clash)
-        raise ValueError(
-            f"module type {name!r} is ambiguous: several classes have that name ({shown}); "
-            f"register the one the file was saved from with nn.register_module(cls, name={name!r})"
-        )
-    listed = ", ".join(known[:12]) + (f", ... ({len(known) - 12} more)" if len(known) > 12 else "")
-    raise ValueError(
-        f"unknown module type {name!r:.60}; known types: {listed} (define or import the class, "
-        "or register it with nn.register_module, before loading)"
-    )
-
-
-def _type_name(module: Module) -> str:
-    """The registered name of `module`'s class, or its class name (checked again by save)."""
-    cls = type(module)
-    name = _NAMES.get(cls)
-    return name if name is not None else cls.__name__
-
-
 def _zeros(fan_in: int, fan_out: int, rng: RandomSource) -> float:
-    return 0.0  # weights about to be overwritten by a file: draw nothing
+    return 0.0
 
 
-class Module:
-    """Base class: a module owns parameters (Values) and sub-modules, found in its attributes.
-
-    Attributes whose names start with "_" are private; every other attribute holding a Value,
-    a Module, or a list/tuple of them is part of the model, in attribute order. So a subclass
-    only assigns ``self.w = [...]`` or ``self.layers = [...]``, and `parameters`,
-    `named_parameters`, `zero_grad`, `state_dict`, `save` and `load` work.
-
-    For `nn.load_model` to rebuild a subclass, define `config()` returning its constructor's
-    keyword arguments (JSON values). Every subclass is registered under its class name (see
-    `register_module`); loading calls ``cls(**kwargs)``, or the classmethod
-    ``from_config(kwargs)`` if the class defines one. An optional classmethod
-    ``parameter_count(kwargs) -> int`` lets `load_model` refuse a file whose architecture
-    does not match its parameters before building anything.
-    """
-
-    _path: str = ""  # dotted name inside the outermost module ("" for the outermost)
-    _scope: Scope | None = None  # the Scope named _path (None for the outermost module)
-    scope_kind: ClassVar[str | None] = None  # the kind of its Scope; None: lowercase class name
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        _auto_register(cls)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-        if not name.startswith("_"):
-            _name_tree(value, _join(self._path, name), self._scope, name)
-
-    def _set_path(self, path: str, owner: Scope | None = None, rel: str = "") -> None:
-        """Name this module `path` (`rel` inside its owner, whose scope is `owner`), and its
-        parameters and sub-modules after it."""
-        cls = type(self)
-        scope = Scope(rel, cls.scope_kind or cls.__name__.lower(), owner) if rel else None
-        object.__setattr__(self, "_path", path)
-        object.__setattr__(self, "_scope", scope)
-        for name, value in vars(self).items():
-            if not name.startswith("_"):
-                _name_tree(value, _join(path, name), scope, name)
-
-    @property
-    def scope(self) -> Scope | None:
-        """The `autograd.Scope` of the nodes this module makes (None for the outermost module):
-        its path is the module's dotted name, its kind "neuron", "layer" or the lowercase class
-        name, its parent the owning module's scope."""
-        return self._scope
-
-    # -- parameters ---------------------------------------------------------------------------
-
-    def named_parameters(self, prefix: str = "") -> list[tuple[str, Value]]:
-        """(dotted name, parameter) pairs, in `parameters()` order; a shared Value appears once."""
-        out: list[tuple[str, Value]] = []
-        _collect(self, prefix, out, set())
-        return out
-
-    def parameters(self) -> list[Value]:
-        """Every parameter, in the order of `named_parameters()`."""
-        return [p for _, p in self.named_parameters()]
-
-    def num_parameters(self) -> int:
-        return len(self.parameters())
-
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0 (backward accumulates into it)."""
-        for p in self.parameters():
-            p.grad = 0.0
-
-    def config(self) -> dict[str, Any] | None:
-        """The architecture: ``{"type": name, **constructor keyword arguments}`` (None: unknown).
-
-        Subclasses return their keyword arguments as JSON values (numbers, strings, lists,
-        dicts); "type" may be left out, `save` records the class's registered name.
-        """
-        return None
-
-    # -- saving and loading -------------------------------------------------------------------
-
-    def state_dict(self) -> dict[str, float]:
-        """``{name: value}`` for every parameter, in `named_parameters()` order."""
-        return {name: p.data for name, p in self.named_parameters()}
-
-    def load_state_dict(self, state: Any) -> None:
-        """Set every parameter from `state` (as made by `state_dict`).
-
-        Every name, the total count and every value are checked first; on any problem a
-        `ValueError` names it and no parameter is changed.
-        """
-        from .serialize import load_state_dict
-
-        load_state_dict(self, state)
-
-    def save(self, path: str | Path) -> Path:
-        """Write the parameters (and the architecture) as JSON, atomically. Returns the path."""
-        from .serialize import save
-
-        return save(self, path)
-
-    def load(self, path: str | Path) -> None:
-        """Read parameters saved by `save` into this model (all checks first, as in
-        `load_state_dict`; the file must be for this architecture)."""
-        from .serialize import load
-
-        load(self, path)
-
-
-def _collect(obj: object, name: str, out: list[tuple[str, Value]], seen: set[int]) -> None:
-    if obj.__class__ is Value:
-        if id(obj) not in seen:
-            seen.add(id(obj))
-            out.append((name, obj))  # type: ignore[arg-type]
-    elif isinstance(obj, Module):
-        for attr, value in vars(obj).items():
-            if not attr.startswith("_"):
-                _collect(value, _join(name, attr), out, seen)
-    elif isinstance(obj, (list, tuple)):
-        for i, item in enumerate(obj):
-            _collect(item, f"{name}.{i}", out, seen)
+def _zeroed(cls: Any, config: Mapping[str, Any]) -> Any:
+    """The architecture `config` with zero weights: what `nn.load_model` builds before loading
+    a file's values into it (it draws no randomness)."""
+    return cls(**config, init=_zeros, seed=0)
 
 
 class Neuron(Module):
@@ -490,9 +178,10 @@ class Neuron(Module):
         negative_slope: float = 0.01,
     ) -> None:
         nin = _check_size(nin, "Neuron nin")
+        check_budget(Neuron, nin=nin)
         fan_out = _check_size(fan_out, "Neuron fan_out")
         act = _resolve_activation(activation, nonlin, "Neuron")
-        slope = _check_slope(negative_slope, "Neuron negative_slope")
+        slope = _real(negative_slope, "Neuron negative_slope")
         draw = get_initializer(init, act)
         r = make_rng(seed, rng)
         self.w = [Value(draw(nin, fan_out, r)) for _ in range(nin)]
@@ -551,7 +240,7 @@ class Neuron(Module):
 
     def config(self) -> dict[str, Any]:
         cfg: dict[str, Any] = {
-            "type": _type_name(self), "nin": self.nin, "activation": self.activation
+            "type": self._type(), "nin": self.nin, "activation": self.activation
         }
         if self.activation == "leaky_relu":
             cfg["negative_slope"] = self._negative_slope
@@ -562,10 +251,7 @@ class Neuron(Module):
         """nin weights and a bias, from `config()`'s keyword arguments (nothing built)."""
         return _check_size(config.get("nin"), "Neuron nin") + 1
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Neuron:
-        """A neuron with this architecture and zero weights (for loading: draws no randomness)."""
-        return cls(**config, init=_zeros, seed=0)
+    from_config = classmethod(_zeroed)
 
     def __repr__(self) -> str:
         return f"{ACTIVATIONS[self._activation]}Neuron({len(self.w)})"
@@ -594,8 +280,9 @@ class Layer(Module):
     ) -> None:
         nin = _check_size(nin, "Layer nin")
         nout = _check_size(nout, "Layer nout")
+        check_budget(Layer, nin=nin, nout=nout)
         act = _resolve_activation(activation, nonlin, "Layer")
-        _check_slope(negative_slope, "Layer negative_slope")
+        _real(negative_slope, "Layer negative_slope")
         r = make_rng(seed, rng)
         self.neurons = [
             Neuron(nin, act, init=init, rng=r, fan_out=nout, negative_slope=negative_slope)
@@ -630,7 +317,7 @@ class Layer(Module):
 
     def config(self) -> dict[str, Any]:
         cfg: dict[str, Any] = {
-            "type": _type_name(self), "nin": self.nin, "nout": self.nout,
+            "type": self._type(), "nin": self.nin, "nout": self.nout,
             "activation": self.activation,
         }
         if self.activation == "leaky_relu":
@@ -643,10 +330,7 @@ class Layer(Module):
         nin = _check_size(config.get("nin"), "Layer nin")
         return _check_size(config.get("nout"), "Layer nout") * (nin + 1)
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Layer:
-        """A layer with this architecture and zero weights (for loading: draws no randomness)."""
-        return cls(**config, init=_zeros, seed=0)
+    from_config = classmethod(_zeroed)
 
     def _structure(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
@@ -684,9 +368,10 @@ class MLP(Module):
         negative_slope: float = 0.01,
     ) -> None:
         sizes = _mlp_sizes(nin, nouts)
+        check_budget(MLP, nin=nin, nouts=nouts)
         self._activation = _check_activation(activation, "MLP activation")
         self._output_activation = _check_activation(output_activation, "MLP output_activation")
-        self._negative_slope = _check_slope(negative_slope, "MLP negative_slope")
+        self._negative_slope = _real(negative_slope, "MLP negative_slope")
         r = make_rng(seed, rng)
         last = len(sizes) - 2
         self.layers = [
@@ -728,7 +413,7 @@ class MLP(Module):
 
     def config(self) -> dict[str, Any]:
         cfg: dict[str, Any] = {
-            "type": _type_name(self),
+            "type": self._type(),
             "nin": self.nin,
             "nouts": self.nouts,
             "activation": self._activation,
@@ -744,10 +429,7 @@ class MLP(Module):
         sizes = _mlp_sizes(config.get("nin"), config.get("nouts"))
         return sum(sizes[i + 1] * (sizes[i] + 1) for i in range(len(sizes) - 1))
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> MLP:
-        """An MLP with this architecture and zero weights (for loading: draws no randomness)."""
-        return cls(**config, init=_zeros, seed=0)
+    from_config = classmethod(_zeroed)
 
     def summary(self) -> str:
         """One line: ``MLP(2 -> 16 relu -> 16 relu -> 1 linear): 337 parameters``."""

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable
 
 from autograd import Value
 
-from .modules import Module
+from .base import Module
+from .modules import _check_size
 
 __all__ = [
     "Optimizer",
@@ -45,12 +46,6 @@ def _real(x: object, what: str, low: float = 0.0, high: float = math.inf) -> flo
     return v
 
 
-def _count(k: object, what: str) -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ValueError(f"{what} must be a positive int, got {k!r}")
-    return int(k)
-
-
 class Optimizer:
     """Base class: parameters, a learning rate (number or schedule), `zero_grad`, `step`."""
 
@@ -67,15 +62,13 @@ class Optimizer:
             )
         ps = list(params)
         if not ps:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+            raise ValueError(f"{who} got an empty parameter list")
         seen: set[int] = set()
         for i, p in enumerate(ps):
             if p.__class__ is not Value:
-                raise TypeError(
-                    f"{type(self).__name__}: params[{i}] must be a Value, got {type(p).__name__}"
-                )
+                raise TypeError(f"{who}: params[{i}] must be a Value, got {type(p).__name__}")
             if id(p) in seen:
-                raise ValueError(f"{type(self).__name__}: params[{i}] appears more than once")
+                raise ValueError(f"{who}: params[{i}] appears more than once")
             seen.add(id(p))
         self.params = ps
         self.lr: float | Schedule = lr if callable(lr) else _real(lr, "lr")
@@ -206,7 +199,7 @@ class LinearDecay:
     def __init__(self, start: float, end: float, steps: int) -> None:
         self.start = _real(start, "LinearDecay start")
         self.end = _real(end, "LinearDecay end")
-        self.steps = _count(steps, "LinearDecay steps")
+        self.steps = _check_size(steps, "LinearDecay steps")
 
     def __call__(self, k: int) -> float:
         return self.start + (self.end - self.start) * min(k, self.steps) / self.steps
@@ -222,7 +215,7 @@ class StepDecay:
     def __init__(self, start: float, gamma: float, every: int) -> None:
         self.start = _real(start, "StepDecay start")
         self.gamma = _real(gamma, "StepDecay gamma")
-        self.every = _count(every, "StepDecay every")
+        self.every = _check_size(every, "StepDecay every")
 
     def __call__(self, k: int) -> float:
         return self.start * self.gamma ** (k // self.every)
@@ -239,7 +232,7 @@ class CosineDecay:
     def __init__(self, start: float, end: float = 0.0, steps: int = 100) -> None:
         self.start = _real(start, "CosineDecay start")
         self.end = _real(end, "CosineDecay end")
-        self.steps = _count(steps, "CosineDecay steps")
+        self.steps = _check_size(steps, "CosineDecay steps")
 
     def __call__(self, k: int) -> float:
         frac = min(k, self.steps) / self.steps

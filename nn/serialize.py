@@ -20,10 +20,13 @@ name, the count, every value) and only then assign: on any problem they raise `V
 naming it, and the model is unchanged.
 
 The architecture is ``{"type": name, **constructor keyword arguments}``; `load_model` finds
-the class by name in the registry of `nn.modules` (every Module subclass, see
-`nn.register_module`), checks the parameter count its ``parameter_count`` classmethod gives
-against the file's before building anything, and builds it with ``from_config(kwargs)`` or
-``cls(**kwargs)``.
+the class by name in `nn.registry` (every Module subclass, see `nn.register_module`), checks the
+parameter count its ``parameter_count`` classmethod gives against the file's before building
+anything, and builds it with ``from_config(kwargs)`` or ``cls(**kwargs)``.
+
+This file knows no module class: it works on any `Model` (what `nn.Module` provides), so that
+`nn.base` can call it from ``Module.save`` and ``Module.load`` (imports run registry <- serialize
+<- base).
 """
 
 from __future__ import annotations
@@ -41,20 +44,29 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from autograd import Value
+from autograd import Value
 
-    from .modules import Module
+from .registry import module_type, module_type_name
 
-__all__ = ["FORMAT", "VERSION", "save", "load", "load_state_dict", "load_model", "build"]
+__all__ = ["FORMAT", "VERSION", "Model", "save", "load", "load_state_dict", "load_model", "build"]
 
 FORMAT = "adjointgrad.nn"
 VERSION = 1  # what save writes
 VERSIONS = (1,)  # what load reads
 MAX_DEPTH = 32  # how deeply an architecture may nest lists and objects
 _SHOW = 5  # how many names an error message lists
+
+
+class Model(Protocol):
+    """What saving and loading need of a model (an `nn.Module`)."""
+
+    def named_parameters(self, prefix: str = "") -> list[tuple[str, Value]]: ...
+
+    def num_parameters(self) -> int: ...
+
+    def config(self) -> dict[str, Any] | None: ...
 
 
 def _some(names: list[str]) -> str:
@@ -69,7 +81,7 @@ def _short(v: object) -> str:
     return f"{type(v).__name__} {v!r:.40}"
 
 
-def _check_state(module: Module, state: object, source: str) -> list[tuple[Value, float]]:
+def _check_state(module: Model, state: object, source: str) -> list[tuple[Value, float]]:
     """Validate `state` against `module`; return the (parameter, new value) assignments."""
     if not isinstance(state, Mapping):
         raise ValueError(
@@ -94,8 +106,6 @@ def _check_state(module: Module, state: object, source: str) -> list[tuple[Value
             f"it has {len(state)} parameters, the model {len(named)} "
             "(a file for another architecture?)"
         )
-    if len(state) != len(named):  # unreachable with a dict, kept for odd mappings
-        raise ValueError(f"{source} has {len(state)} parameters, the model {len(named)}")
     out: list[tuple[Value, float]] = []
     for name, p in named:
         v = state[name]
@@ -113,7 +123,7 @@ def _check_state(module: Module, state: object, source: str) -> list[tuple[Value
     return out
 
 
-def load_state_dict(module: Module, state: object, source: str = "state dict") -> None:
+def load_state_dict(module: Model, state: object, source: str = "state dict") -> None:
     """Assign `state` (name -> number) to `module`'s parameters, after checking all of it."""
     for p, x in _check_state(module, state, source):
         p.data = x
@@ -127,11 +137,9 @@ def _jsonable(arch: object, what: str) -> Any:
         raise ValueError(f"{what} is not JSON data (numbers, strings, lists, dicts): {e}") from None
 
 
-def _architecture(module: Module) -> dict[str, Any] | None:
+def _architecture(module: Model) -> dict[str, Any] | None:
     """The architecture to record: the class's registered name and its constructor arguments,
     checked now so that the file can be loaded again (ValueError otherwise)."""
-    from .modules import module_type_name
-
     cfg = module.config()
     if cfg is None:
         return None
@@ -163,7 +171,7 @@ def _architecture(module: Module) -> dict[str, Any] | None:
     return {"type": name, **kwargs}
 
 
-def _document(module: Module) -> dict[str, Any]:
+def _document(module: Model) -> dict[str, Any]:
     named = module.named_parameters()
     params: dict[str, float] = {}
     for name, p in named:
@@ -204,7 +212,7 @@ def _tmp_prefix(name: str) -> str:
     return f".{name[:150]}{_TMP_TAG}"
 
 
-def save(module: Module, path: str | os.PathLike[str]) -> Path:
+def save(module: Model, path: str | os.PathLike[str]) -> Path:
     """Write `module`'s parameters to `path` as JSON, atomically; returns the path.
 
     Through a symbolic link, the file it points to is replaced (the link stays). A new file
@@ -213,7 +221,7 @@ def save(module: Module, path: str | os.PathLike[str]) -> Path:
     """
     target = Path(path)
     user = os.fspath(path)
-    text = json.dumps(_document(module), indent=1, allow_nan=False) + "\n"
+    text = _text(_document(module))
     real = os.path.realpath(target)
     try:
         if os.path.islink(real):  # realpath stops at a loop of links
@@ -222,6 +230,14 @@ def save(module: Module, path: str | os.PathLike[str]) -> Path:
     except OSError as e:
         raise _naming(e, user, real) from e
     return target
+
+
+def _text(doc: dict[str, Any]) -> str:
+    """`doc` as JSON: the envelope on the first line, then one parameter a line. Written by
+    json's C encoder (no ``indent``: the pure-Python one it would use leaves a reference cycle)."""
+    head = {k: v for k, v in doc.items() if k != "parameters"}
+    params = json.dumps(doc["parameters"], allow_nan=False, separators=(",\n", ": "))
+    return f'{json.dumps(head, allow_nan=False)[:-1]},\n"parameters": {params}}}\n'
 
 
 def _naming(e: OSError, user: str, real: str) -> OSError:
@@ -422,36 +438,18 @@ def _describe(cfg: Mapping[str, Any]) -> str:
     return text if len(text) <= 300 else text[:300] + "...)"
 
 
-def load(module: Module, path: str | os.PathLike[str]) -> None:
+def load(module: Model, path: str | os.PathLike[str]) -> None:
     """Load a file written by `save` into `module` (everything checked before any change)."""
     doc = read(path)
     source = f"{os.fspath(path)!r}"
-    arch, mine = doc.get("architecture"), _as_recorded(module)
-    if arch is not None and mine is not None:
-        if arch != mine:
-            raise ValueError(
-                f"{source} holds {_describe(arch)} but this model is {_describe(mine)}"
-            )
+    arch = doc.get("architecture")
+    try:
+        mine = _architecture(module)
+    except ValueError:
+        mine = None  # a model that could not be saved by name: its parameter names still count
+    if arch is not None and mine is not None and arch != mine:
+        raise ValueError(f"{source} holds {_describe(arch)} but this model is {_describe(mine)}")
     load_state_dict(module, doc["parameters"], source)
-
-
-def _as_recorded(module: Module) -> dict[str, Any] | None:
-    """`module.config()` as `save` would record it (its type's name; lists, not tuples)."""
-    from .modules import module_type_name
-
-    cfg = module.config()
-    if not isinstance(cfg, Mapping):
-        return None
-    try:
-        name: str = module_type_name(type(module))
-    except ValueError:
-        name = type(module).__name__
-    kwargs = {k: v for k, v in cfg.items() if k != "type"}
-    try:
-        kwargs = _jsonable(kwargs, "config()")  # compare as the file stores it
-    except ValueError:
-        pass
-    return {"type": name, **kwargs}
 
 
 def _own(cls: type, method: str) -> Any:
@@ -482,7 +480,7 @@ def _implied_count(cls: type, kwargs: dict[str, Any], what: str) -> int | None:
 
 def build(
     config: Mapping[str, Any], *, parameters: int | None = None, source: str = "architecture"
-) -> Module:
+) -> Any:
     """A new module with the architecture `config` (as returned by ``module.config()``).
 
     The class is found by ``config["type"]`` in the registry (see `nn.register_module`) and
@@ -491,8 +489,6 @@ def build(
     ``parameter_count(kwargs)`` classmethod is refused before anything is built if the counts
     differ: a few bytes of file cannot make the loader build a huge model.
     """
-    from .modules import module_type
-
     if not isinstance(config, Mapping):
         raise ValueError(f"{source}: expected an object with a \"type\", got {type(config).__name__}")
     cls = module_type(config.get("type"))
@@ -515,8 +511,9 @@ def build(
     return model
 
 
-def load_model(path: str | os.PathLike[str]) -> Module:
-    """Rebuild the model saved in `path` from its architecture, and load its parameters.
+def load_model(path: str | os.PathLike[str]) -> Any:
+    """Rebuild the model saved in `path` from its architecture (an `nn.Module` of the class the
+    file names), and load its parameters.
 
     Every check that needs no model (format, version, counts, the architecture's values, and
     its parameter count for classes that define ``parameter_count``) comes before building.

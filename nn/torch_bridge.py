@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .modules import MLP, Layer, Module, Neuron
+from .base import Module
+from .gpt import GPT
+from .modules import ACTIVATIONS, MLP, Layer, Neuron
 from .transformer import (
-    GPT,
     CausalSelfAttention,
     Embedding,
     FeedForward,
@@ -66,22 +67,11 @@ def _layers(model: Module) -> list[list[Neuron]]:
 
 
 def _torch_activation(torch: Any, act: str, slope: float) -> Any:
-    nn = torch.nn
-    if act == "relu":
-        return nn.ReLU()
-    if act == "tanh":
-        return nn.Tanh()
-    if act == "sigmoid":
-        return nn.Sigmoid()
+    """The torch module of activation `act` (its class name is the one in ``ACTIVATIONS``; GELU
+    is the exact erf form, as Value.gelu)."""
     if act == "leaky_relu":
-        return nn.LeakyReLU(negative_slope=slope)
-    if act == "softplus":
-        return nn.Softplus()
-    if act == "gelu":
-        return nn.GELU()  # the exact erf form, as Value.gelu
-    if act == "silu":
-        return nn.SiLU()
-    raise ValueError(f"no torch module for activation {act!r}")
+        return torch.nn.LeakyReLU(negative_slope=slope)
+    return getattr(torch.nn, ACTIVATIONS[act])()
 
 
 def to_torch(model: Module, dtype: Any = None) -> Any:
@@ -228,30 +218,20 @@ def _transformer_to_torch(torch: Any, model: Module, dtype: Any) -> Any:
 
 
 def _activation_of(torch: Any, mod: Any) -> tuple[str, float]:
+    """(activation name, negative slope) of the torch activation module `mod`."""
     nn = torch.nn
-    if isinstance(mod, nn.ReLU):
-        return "relu", 0.01
-    if isinstance(mod, nn.Tanh):
-        return "tanh", 0.01
-    if isinstance(mod, nn.Sigmoid):
-        return "sigmoid", 0.01
-    if isinstance(mod, nn.LeakyReLU):
-        return "leaky_relu", float(mod.negative_slope)
-    if isinstance(mod, nn.Softplus):
-        if mod.beta != 1:
-            raise ValueError(f"from_torch: Softplus with beta={mod.beta} is not supported (beta=1)")
-        return "softplus", 0.01
-    if isinstance(mod, nn.GELU):
-        if mod.approximate != "none":
-            raise ValueError(
-                f"from_torch: GELU(approximate={mod.approximate!r}) is not supported "
-                "(nn's gelu is the exact erf form, approximate='none')"
-            )
-        return "gelu", 0.01
-    if isinstance(mod, nn.SiLU):
-        return "silu", 0.01
+    if isinstance(mod, nn.Softplus) and mod.beta != 1:
+        raise ValueError(f"from_torch: Softplus with beta={mod.beta} is not supported (beta=1)")
+    if isinstance(mod, nn.GELU) and mod.approximate != "none":
+        raise ValueError(
+            f"from_torch: GELU(approximate={mod.approximate!r}) is not supported "
+            "(nn's gelu is the exact erf form, approximate='none')"
+        )
     if isinstance(mod, nn.Identity):
         return "linear", 0.01
+    for act, name in ACTIVATIONS.items():
+        if act != "linear" and isinstance(mod, getattr(nn, name)):
+            return act, float(mod.negative_slope) if act == "leaky_relu" else 0.01
     raise ValueError(
         f"from_torch: cannot convert {type(mod).__name__}; supported: Linear, ReLU, Tanh, "
         "Sigmoid, LeakyReLU, Softplus, GELU, SiLU, Identity"

@@ -721,7 +721,7 @@ def test_register_module_checks_its_arguments() -> None:
 
 
 def test_every_registered_nn_class_with_parameter_count_agrees_with_what_it_builds() -> None:
-    from nn.modules import _REGISTRY
+    from nn.registry import _REGISTRY
 
     models = [Neuron(3, seed=0), Layer(3, 2, seed=0), MLP(2, [3, 1], seed=0)]
     for model in models:

@@ -14,7 +14,7 @@ import pytest
 
 from autograd import Value, local_grads, toposort
 from autograd.viz import GraphTooLargeError, animate_backward, available_renderers
-from autograd.viz._model import fmt4
+from autograd.viz._labels import fmt4
 from tests.graphs import neuron
 
 
@@ -493,4 +493,213 @@ def test_program_beside_the_graph_highlights_each_step(browser: Any, tmp_path: P
     assert browser.find_element("tag name", "body").get_attribute("data-program-lines") == "-".join(
         map(str, program.blocks[node])
     )
+    assert console_errors(browser) == []
+
+
+# -- a small graph at every size: whole, no blank gap, program lines inside their box ------------
+
+WHOLE = """
+var graph = document.getElementById('graph'), svg = graph.querySelector('svg');
+var p = graph.getBoundingClientRect(), s = svg.getBoundingClientRect();
+var aside = document.querySelector('aside').getBoundingClientRect();
+var prog = document.getElementById('program'), box = prog.getBoundingClientRect();
+var spans = Array.prototype.map.call(prog.children, function (sp) {
+  return sp.getBoundingClientRect().right;
+});
+var k = window.stepper.state(), D = window.stepper.data;
+var cur = document.getElementById('n' + (k === 0 ? D.root : D.steps[k - 1].node)).getBoundingClientRect();
+return {
+  pane: [p.left, p.top, p.right, p.bottom], svg: [s.left, s.top, s.right, s.bottom],
+  node: [cur.left, cur.top, cur.right, cur.bottom],
+  scroll: [graph.scrollWidth, graph.clientWidth, graph.scrollHeight, graph.clientHeight],
+  aside: [aside.left, aside.top], view: [window.innerWidth, window.innerHeight],
+  docWidth: document.documentElement.scrollWidth, padding: parseFloat(getComputedStyle(graph).paddingTop),
+  program: [prog.scrollWidth, prog.clientWidth, box.right, Math.max.apply(null, spans)],
+  scale: parseFloat(graph.getAttribute('data-scale')), drawing: graph.getAttribute('data-drawing'),
+  texts: Math.min.apply(null, Array.prototype.map.call(svg.querySelectorAll('text'), function (t) {
+    return parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a;
+  })),
+};
+"""
+
+SMALL_SIZES = [(390, 844), (800, 600), (1024, 768), (1400, 900)]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("size", SMALL_SIZES, ids=[f"{w}x{h}" for w, h in SMALL_SIZES])
+def test_a_small_graph_is_whole_at_every_size(
+    browser: Any, tmp_path: Path, size: tuple[int, int], layout: str
+) -> None:
+    """The README's example: the whole graph in view with text of 11 px or more (drawn across
+    or down, whichever fits), else scrolled to the node being visited; no horizontal scrollbar;
+    narrow, the panel follows the graph without a gap; program lines wrap inside their box."""
+    w, h = size
+    browser.set_window_size(w, h)
+    path = animate_backward(shared(), tmp_path / "small.html", layout=layout)  # type: ignore[arg-type]
+    browser.get(path.as_uri())
+    n = len(page_data(path.read_text(encoding="utf-8"))["steps"])
+    SHOTS.mkdir(exist_ok=True)
+    for k in range(n + 1):
+        browser.execute_script("window.stepper.show(arguments[0])", k)
+        g = browser.execute_script(WHOLE)
+        where = f"{layout} {w}x{h} step {k}: {g}"
+        (pl, pt, pr, pb), (sl, st, sr, sb) = g["pane"], g["svg"]
+        whole = pl - 1 <= sl and sr <= pr + 1 and pt - 1 <= st and sb <= pb + 1
+        sw, cw, sh, ch = g["scroll"]
+        if layout == "simple" or w in (390, 1024, 1400):
+            assert whole and sw <= cw + 1 and sh <= ch + 1, where  # nothing to scroll
+        else:  # too big for the pane at readable size: scrolled to the node being visited
+            left, top, right, bottom = g["node"]
+            assert whole or (pl - 1 <= left and right <= pr + 1 and pt - 1 <= top and bottom <= pb + 1), where
+        assert g["texts"] >= 10.5, where
+        assert g["docWidth"] <= g["view"][0] + 1, where
+        if w <= 760:  # the panel right below the graph, and the pane as tall as the drawing
+            assert abs(g["aside"][1] - pb) <= 1 and pb - sb <= g["padding"] + 16, where
+        else:
+            assert g["aside"][0] >= pr - 1, where
+        scroll_w, client_w, box_right, line_right = g["program"]
+        assert scroll_w <= client_w + 1 and line_right <= box_right + 1, where  # lines wrap
+        if k == 2:
+            browser.save_screenshot(str(SHOTS / f"small-{layout}-{w}x{h}.png"))
+    assert console_errors(browser) == []
+
+
+def test_a_wide_pane_draws_across_and_a_narrow_one_down(browser: Any, tmp_path: Path) -> None:
+    path = animate_backward(shared(), tmp_path / "turn.html", layout="simple")
+    drawn = []
+    for w, h in ((1400, 900), (390, 844), (1400, 900)):  # and back, on resizing the window
+        browser.set_window_size(w, h)
+        if not drawn:
+            browser.get(path.as_uri())
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(browser, 10).until(  # the window has its new size (slow on a busy machine)
+            lambda d, w=w: abs(d.execute_script("return window.innerWidth") - w) <= 20
+        )
+        browser.execute_script("window.dispatchEvent(new Event('resize'))")
+        drawn.append(browser.execute_script(
+            "var s = document.querySelector('#graph svg').viewBox.baseVal;"
+            "return [document.getElementById('graph').getAttribute('data-drawing'), s.width > s.height];"
+        ))
+        # the grad fields of the drawing shown are the ones kept up to date
+        browser.execute_script("window.stepper.show(window.stepper.data.steps.length)")
+        assert all(cls and "g-final" in cls for _, _, cls in shown_grads(browser)), (w, h)
+    assert drawn == [["across", True], ["down", False], ["across", True]]
+    assert len(browser.find_elements("css selector", "svg")) == 1  # one drawing in the page
+    assert console_errors(browser) == []
+
+
+# -- graph and program linked both ways ------------------------------------------------------------
+
+HIGHLIGHT = """
+var ids = function (sel) {
+  return Array.prototype.map.call(document.querySelectorAll(sel), function (e) { return e.id; });
+};
+var hl = ids('#program span.hl'), fwd = ids('#program span.fwd');
+var first = document.querySelector('#program span.hl'), seen = false;
+if (first) {  // the first lit line is in view: inside the program's box and the window
+  var r = first.getBoundingClientRect(), box = document.getElementById('program').getBoundingClientRect();
+  seen = r.top >= box.top - 1 && r.bottom <= box.bottom + 1 && r.top >= 0 && r.bottom <= innerHeight;
+}
+return [window.stepper.state(), ids('#graph g.current'), ids('#graph g.receiving'), hl, fwd, seen];
+"""
+
+
+def click_line(driver: Any, j: int) -> None:
+    driver.find_element("id", f"pl{j}").click()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_clicking_a_program_line_or_a_node_highlights_the_other(
+    browser: Any, tmp_path: Path, layout: str
+) -> None:
+    from autograd import compile as compile_program
+
+    browser.set_window_size(1400, 900)
+    root = shared()
+    order = toposort(root)
+    program = compile_program(root)
+    lines = program.source.splitlines()
+    path = animate_backward(root, tmp_path / "link.html", layout=layout)  # type: ignore[arg-type]
+    browser.get(path.as_uri())
+    data = page_data(path.read_text(encoding="utf-8"))
+    state_of = {st["node"]: k + 1 for k, st in enumerate(data["steps"])}
+
+    def block(i: int) -> list[str]:
+        first, last = program.blocks[i]
+        return [f"pl{j}" for j in range(first, last + 1)]
+
+    # a line of a node's adjoint block: that node is visited, its whole block lit
+    for i, (first, last) in sorted(program.blocks.items()):
+        browser.execute_script("window.stepper.show(0)")
+        click_line(browser, last)
+        state, cur, _, hl, fwd, _ = browser.execute_script(HIGHLIGHT)
+        assert (state, cur, hl) == (state_of[i], [f"n{i}"], block(i)), (i, lines[last - 1])
+        # and its forward statement, lit more faintly, is the line the block is headed by
+        assert len(fwd) == 1 and "# " + lines[int(fwd[0][2:]) - 1].strip() == lines[first - 1].strip()
+    # the forward statement of a node goes to the node too
+    j = next(j for j, ln in enumerate(lines, 1) if ln.strip() == "v4 = tanh(v3)")
+    click_line(browser, j)
+    assert browser.execute_script(HIGHLIGHT)[1] == [f"n{order.index(root._prev[0])}"]
+    # the seed line: the start, the output receiving its seed
+    click_line(browser, program.seed_line)
+    state, cur, receiving, hl, _, _ = browser.execute_script(HIGHLIGHT)
+    assert (state, cur, hl) == (0, [], [f"pl{program.seed_line}"]) and f"n{len(order) - 1}" in receiving
+    # a line that belongs to no node changes nothing
+    browser.execute_script("window.stepper.show(2)")
+    click_line(browser, 1)
+    assert browser.execute_script(HIGHLIGHT)[0] == 2
+
+    # a node of the graph: it is visited and its lines are lit
+    for i in sorted(program.blocks):
+        browser.execute_script("window.stepper.show(0)")
+        browser.find_element("id", f"n{i}").click()
+        state, cur, _, hl, _, seen = browser.execute_script(HIGHLIGHT)
+        assert (state, cur, hl, seen) == (state_of[i], [f"n{i}"], block(i), True), i
+        if i == 4:
+            browser.save_screenshot(str(SHOTS / f"linked-node-{layout}.png"))
+    # a leaf: the step that finishes it (its last use), where it receives its last share
+    ia = next(i for i, v in enumerate(order) if v.label == "a")
+    browser.find_element("id", f"n{ia}").click()
+    state, cur, receiving, hl, _, seen = browser.execute_script(HIGHLIGHT)
+    last_use = min(j for j, u in enumerate(order) if order[ia] in u._prev)
+    assert cur == [f"n{last_use}"] and f"n{ia}" in receiving and hl == block(last_use) and seen
+    assert any(lines[int(s[2:]) - 1].strip().startswith("a_bar +=") for s in hl)
+    assert ia in data["steps"][state - 1]["completes"]
+    if layout == "simple":  # its dashed copy beside a later use stands for it too
+        browser.execute_script("window.stepper.show(0)")
+        browser.find_element("css selector", "#graph g.node.proxy").click()
+        assert browser.execute_script(HIGHLIGHT)[0] == state
+    browser.save_screenshot(str(SHOTS / f"linked-leaf-{layout}.png"))
+    assert console_errors(browser) == []
+
+
+def test_a_structural_zero_is_a_step_with_local_derivative_0(browser: Any, tmp_path: Path) -> None:
+    """An inactive relu under an infinite adjoint passes nothing back (the engine gives 0, not
+    nan); the page still visits it and shows its local derivative as 0."""
+    import math
+
+    x = Value(-1.0, label="x")
+    r = x.relu()
+    y = r * Value(math.inf, label="big")
+    y.label = "y"
+    order = toposort(y)
+    path = animate_backward(y, tmp_path / "zero.html", layout="simple")
+    data = page_data(path.read_text(encoding="utf-8"))
+    ir, ix = order.index(r), order.index(x)
+    assert [s["node"] for s in data["steps"]] == op_steps(order)  # the relu is visited
+    step = next(s for s in data["steps"] if s["node"] == ir)
+    assert step["adjoint"] == "inf" and ix in step["completes"]
+    (c,) = step["contribs"]
+    got = (c["parent"], c["local"], c["carried"], c["after"], c["zero"])
+    assert got == (ix, "0.000", "0.000", "0.000", True)
+    y.backward()
+    assert data["nodes"][ix]["grad"] == fmt4(x.grad) == "0.000"
+    browser.set_window_size(1024, 768)
+    browser.get(path.as_uri())
+    browser.execute_script("window.stepper.show(arguments[0])", data["steps"].index(step) + 1)
+    panel = browser.find_element("id", "explain").text
+    assert "= 0 if x ≤ 0 else 1 = 0.000" in panel and "inf × 0.000 = 0.000" in panel
+    assert "nothing is added" in panel
+    assert shown_grads(browser)[ix][1] == "grad 0.000"
     assert console_errors(browser) == []

@@ -258,7 +258,7 @@ def test_collapse_by_neuron_and_layer() -> None:
     order = toposort(loss)
     out0 = next(v for v in order if v._scope == "layers.0.neurons.0" and v._op == "tanh")
     box = next(ln for ln in groups_n.values() if "{ neurons.0 |" in ln and "3 params" in ln)
-    assert "3 params · 3 ops" in box and f"data {autograd.viz._model.fmt4(out0.data)}" in box
+    assert "3 params · 3 ops" in box and f"data {autograd.viz._labels.fmt4(out0.data)}" in box
     assert 'label="layers.0"' in by_neuron  # layer clusters
     # no parameter or op of a module is drawn on its own
     assert "layers.0.neurons.0.w.0" not in by_neuron
@@ -329,7 +329,7 @@ def test_adjoint_graph_edges_carry_local_derivative_and_gradient() -> None:
     o.backward()  # the engine's gradients, to compare with (drawing did not need them)
     order = toposort(o)
     e = edges(src)
-    fmt = autograd.viz._model.fmt4
+    fmt = autograd.viz._labels.fmt4
     # reverse edges: from each node to each of its arguments, one per argument
     expected = [(f"n{order.index(v)}", f"n{order.index(p)}") for v in reversed(order)
                 for p in v._prev]
@@ -357,6 +357,35 @@ def test_adjoint_graph_of_a_plus_a_has_two_edges_and_zero_edges_are_dashed() -> 
     ia, isum = order.index(a), order.index(y._prev[0]._prev[0])
     assert edges(src).count((f"n{isum}", f"n{ia}")) == 2
     assert 'style="dashed"' in src  # gradient 0 flows through z's factor
+
+
+def test_a_structural_zero_is_drawn_as_local_derivative_0() -> None:
+    """relu at x <= 0 passes nothing back (a structural zero: the engine adds nothing, so an
+    infinite adjoint upstream gives 0, not nan); the picture still draws the edge, with 0."""
+    x = Value(-1.0, label="x")
+    r = x.relu()
+    w = Value(2.0, label="w")
+    z = Value(0.5, label="z")
+    y = r * Value(math.inf, label="big") + autograd.where(z, w, x)  # where: x's side untaken
+    y.label = "y"
+    order = toposort(y)
+    grads = autograd.grad(y, [x, w])
+    assert [g.data for g in grads] == [0.0, 1.0]  # not nan
+    src = to_dot(y, adjoint=True)
+    ix, ir, iw = order.index(x), order.index(r), order.index(w)
+    relu_edge = next(ln for ln in src.splitlines() if f"n{ir} -> n{ix} " in ln)
+    assert "= 0.000\\ncarries 0.000" in relu_edge and 'style="dashed"' in relu_edge
+    assert "0 if x ≤ 0 else 1" in relu_edge  # the rule, then its value
+    iwhere = next(i for i, v in enumerate(order) if v._op == "where")
+    untaken = next(ln for ln in src.splitlines() if f"n{iwhere} -> n{ix} " in ln)
+    assert "carries 0.000" in untaken and "dashed" in untaken
+    taken = next(ln for ln in src.splitlines() if f"n{iwhere} -> n{iw} " in ln)
+    assert "carries 1.000" in taken
+    assert "adjoint=nan" not in tape(y, adjoints=True)
+    steps, adj = autograd.viz._replay.reverse_steps(order)
+    zeros = [(s.node, c.parent) for s in steps for c in s.contributions if c.structural]
+    assert (ir, ix) in zeros and (iwhere, ix) in zeros
+    assert adj[ix] == 0.0 and all(c.carried == 0.0 for s in steps for c in s.contributions if c.structural)
 
 
 def test_adjoints_do_not_depend_on_existing_grads() -> None:
@@ -436,7 +465,7 @@ def test_module_doctest() -> None:
 
 
 def test_fmt4_numbers() -> None:
-    fmt = autograd.viz._model.fmt4
+    fmt = autograd.viz._labels.fmt4
     assert [fmt(x) for x in (2.0, 0.70710678, -1.5, 0.0, -0.0, 123456.0, 1e-5)] == [
         "2.000", "0.7071", "-1.500", "0.000", "0.000", "1.235e5", "1.000e-5"
     ]
@@ -593,7 +622,7 @@ def test_adjoint_collapses_like_the_forward_graph() -> None:
     assert len(boxes) == 33
     assert len(edges(by_neuron)) <= 90
     # a box shows its output's adjoint, which is that output's gradient
-    grads = {f"{autograd.viz._model.fmt4(v.grad)}" for v in full if v._op == "relu"}
+    grads = {f"{autograd.viz._labels.fmt4(v.grad)}" for v in full if v._op == "relu"}
     shown = {m.group(1) for ln in boxes.values() if (m := re.search(r"adjoint (\S+) ", ln))}
     assert shown and shown <= grads | {"-1.000"}
     by_layer = draw_adjoint(loss, collapse="layer").source
@@ -616,19 +645,19 @@ def test_edges_from_boxes_keep_argument_roles_and_titles_are_nodes() -> None:
 
 
 def test_reverse_steps_replays_the_engines_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
-    from autograd.viz import _model
+    from autograd.viz import _replay
 
     calls = []
-    real = _model.sweep
+    real = _replay.sweep
 
     def spy(order, seed=1.0, **kw):  # type: ignore[no-untyped-def]
         calls.append(kw)
         return real(order, seed, **kw)
 
-    monkeypatch.setattr(_model, "sweep", spy)
+    monkeypatch.setattr(_replay, "sweep", spy)
     o, _ = article_neuron()
     order = toposort(o)
-    steps, adj = _model.reverse_steps(order)
+    steps, adj = _replay.reverse_steps(order)
     assert len(calls) == 1 and calls[0].get("observe") is not None
     o.backward()
     assert adj == [v.grad for v in order]
@@ -648,3 +677,32 @@ def test_legend_is_plain_nodes_with_every_entry() -> None:
     adj = to_dot(product(40), adjoint=True, legend=True)
     for entry in ("carries a gradient", "dashed: carries 0", "name: drawn again"):
         assert entry in adj
+
+
+def test_the_pictures_package_imports_one_way_in_files_under_600_lines() -> None:
+    """Every import between the files of autograd/viz, inside functions too, runs one way."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(autograd.viz.__file__).parent
+    needs: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert text.count("\n") < 600, path.name
+        found = needs.setdefault(path.stem, set())
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                names = [node.module] if node.module else [a.name for a in node.names]
+                found.update(n for n in names if (folder / f"{n}.py").exists())
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, " -> ".join((*path, name))
+        if name not in done:
+            for other in sorted(needs[name]):
+                visit(other, (*path, name))
+            done.add(name)
+
+    for name in sorted(needs):
+        visit(name, ())
+    assert len(needs) >= 10

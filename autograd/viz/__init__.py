@@ -19,14 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import Value
-from ._model import (
-    DEFAULT_MAX_NODES,
-    Collapse,
-    GraphTooLargeError,
-    adjoint_dot,
-    forward_dot,
-    reverse_steps,
-)
+from ._adjoint import adjoint_dot
+from ._forward import forward_dot
+from ._graph import DEFAULT_MAX_NODES, Collapse, GraphTooLargeError
 from ._render import (
     DEFAULT_TIMEOUT,
     RendererNotFound,
@@ -36,8 +31,10 @@ from ._render import (
     render,
     render_bytes,
 )
+from ._replay import reverse_steps
 from ._stepper import animate_backward
 from ._tape import tape
+from ._text import TextPicture
 
 __all__ = [
     "DEFAULT_MAX_NODES",
@@ -75,8 +72,6 @@ def _picture(source: str, fallback_text: str) -> Any:
     except ImportError as exc:
         if exc.name == "graphviz" or (exc.name or "").startswith("graphviz."):
             # keep the README's promise: the tape and a hint, not a traceback
-            from ._text import TextPicture
-
             return TextPicture(source, fallback_text, _NEED_GRAPHVIZ)
         raise
     return make_picture(source, fallback_text)
@@ -99,23 +94,8 @@ def to_dot(
     """
     root = _check_root(root, "to_dot")
     if adjoint:
-        return adjoint_dot(
-            root,
-            rankdir=rankdir or "RL",
-            collapse=collapse,
-            max_nodes=max_nodes,
-            clusters=clusters,
-            legend=legend,
-        )
-    return forward_dot(
-        root,
-        rankdir=rankdir or "LR",
-        show_grad=show_grad,
-        collapse=collapse,
-        max_nodes=max_nodes,
-        clusters=clusters,
-        legend=legend,
-    )
+        return adjoint_dot(root, rankdir or "RL", collapse, max_nodes, clusters, legend)
+    return forward_dot(root, rankdir or "LR", show_grad, collapse, max_nodes, clusters, legend)
 
 
 def draw_dot(
@@ -159,15 +139,7 @@ def draw_dot(
     write a file call ``autograd.viz.render(graph, "graph.svg")``.
     """
     root = _check_root(root, "draw_dot")
-    source = forward_dot(
-        root,
-        rankdir=rankdir,
-        show_grad=show_grad,
-        collapse=collapse,
-        max_nodes=max_nodes,
-        clusters=clusters,
-        legend=legend,
-    )
+    source = forward_dot(root, rankdir, show_grad, collapse, max_nodes, clusters, legend)
     return _picture(source, tape(root, show_grad=show_grad, max_nodes=None))
 
 
@@ -195,12 +167,5 @@ def draw_adjoint(
     out of a box the gradient it passes on.
     """
     root = _check_root(root, "draw_adjoint")
-    source = adjoint_dot(
-        root,
-        rankdir=rankdir,
-        collapse=collapse,
-        max_nodes=max_nodes,
-        clusters=clusters,
-        legend=legend,
-    )
+    source = adjoint_dot(root, rankdir, collapse, max_nodes, clusters, legend)
     return _picture(source, tape(root, adjoints=True, max_nodes=None))

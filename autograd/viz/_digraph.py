@@ -33,7 +33,7 @@ class Picture(graphviz.Digraph):  # type: ignore[misc]
 
 
 def make_picture(source: str, fallback_text: str) -> Picture:
-    """Wrap DOT source produced by `_model` (header line, body lines, closing brace)."""
+    """Wrap DOT source produced by `_forward` or `_adjoint` (header line, body lines, closing brace)."""
     lines = source.splitlines(keepends=True)
     head, body, tail = lines[0], lines[1:-1], lines[-1]
     name = head[len("digraph ") : -len(" {\n")]

@@ -5,10 +5,10 @@ The ids follow the DOT pictures, so the page's script works on either: ``n5`` is
 ``op5`` the op badge inside it, ``e5_0`` the edge from argument 0 of node 5 (drawn straight into
 the box: there is no separate op node, which keeps the graph narrow enough to read at 1:1).
 
-Columns follow the longest path from the inputs. An edge that skips columns gets a slot of its
-own (a row) in every column it crosses, as in Sugiyama's method, and rows are ordered by a few
-barycentre sweeps. Edges are drawn as horizontal runs through columns and curves only in the
-gaps between columns, so an edge never passes through a node's box.
+Columns (rows, when drawn down) follow the longest path from the inputs. An edge that skips
+columns gets a slot of its own in every column it crosses, as in Sugiyama's method, and slots
+are ordered by a few barycentre sweeps. Edges run straight through columns and bend only in the
+gaps between them, so an edge never passes through a node's box.
 """
 
 from __future__ import annotations
@@ -17,17 +17,8 @@ from collections.abc import Sequence
 from html import escape
 
 from ..engine import Value
-from ._model import (
-    CONST,
-    FONT,
-    INPUT,
-    OP,
-    OUTPUT,
-    VALUE,
-    fmt4,
-    op_text,
-    short_name,
-)
+from ._labels import fmt4, op_text, short_name
+from ._style import CONST, FONT, INPUT, OP, kind_colours
 
 __all__ = ["simple_svg", "FONT_PX"]
 
@@ -39,18 +30,21 @@ _H = 3 * _LINE + 6  # box height: name and op, data, grad
 _CHAR = 0.63 * FONT_PX
 _BOLD = 1.12  # bold text is wider
 _ROW = _H + 24.0  # vertical distance between rows (> box height: a row's band holds one box)
-_GAP = 44.0  # horizontal gap between columns: edges bend only here
+_GAP = 44.0  # gap between columns: edges bend only here
+_GAP_DOWN = 24.0  # the same between rows, drawn down
+_SLOT_GAP = 16.0  # drawn down, between the boxes of a row
 _PAD = 14.0
 
-Item = tuple[str, int]  # ("n", i) the box of node i, ("d", k) a slot of a long edge
+Item = tuple[str, int]  # ("n", i) node i's box, ("p", k) dashed copy k, ("d", k) a long edge's slot
 
 
 def _tw(text: str) -> float:
     return len(text) * _CHAR
 
 
-def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
-    """An SVG of the forward graph of ``order[-1]``: one box per node (name = op, data, grad)."""
+def simple_svg(order: list[Value], grad_text: Sequence[str], down: bool = False) -> str:
+    """An SVG of the forward graph of ``order[-1]``: one box per node (name = op, data, grad),
+    inputs on the left (or, with `down`, at the top)."""
     root = order[-1]
     index = {v: i for i, v in enumerate(order)}
     items: list[Item] = [("n", i) for i in range(len(order))]
@@ -144,65 +138,80 @@ def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
         head = _tw(name) * _BOLD + (_tw(" = ") + _tw(op) + 10 if op else 0)
         return max(64.0, head + 18, _tw(data) + 16, _tw(grad) * _BOLD + 16)
 
-    col_w = [max((width(it) for it in col), default=0.0) for col in columns]
-    col_w = [max(w, 12.0) for w in col_w]
-    col_x = []
-    x = _PAD
-    for w in col_w:
-        col_x.append(x)
-        x += w + _GAP
-    total_w = x - _GAP + _PAD
-    tallest = max(len(col) for col in columns)
-    total_h = 2 * _PAD + tallest * _ROW
+    # Positions along the layers (u: x when drawn across, y when drawn down) and across them
+    # (v). Drawn across, every slot of a column is one row high; drawn down, as wide as its box.
+    def extent(it: Item) -> float:  # along u
+        if not down:
+            return width(it)
+        return {"n": _H, "p": 24.0, "d": 0.0}[it[0]]
 
-    centre: dict[Item, tuple[float, float]] = {}
+    def slot(it: Item) -> float:  # along v
+        return (width(it) if it[0] != "d" else 0.0) + _SLOT_GAP if down else _ROW
+
+    size = [max(12.0, max(extent(it) for it in col)) for col in columns]
+    start = []
+    u = _PAD
+    for w in size:
+        start.append(u)
+        u += w + (_GAP_DOWN if down else _GAP)
+    total_u = u - (_GAP_DOWN if down else _GAP) + _PAD
+    spans = [sum(slot(it) for it in col) for col in columns]
+    total_v = 2 * _PAD + max(spans)
+    centre: dict[Item, tuple[float, float]] = {}  # (u, v)
     for c, col in enumerate(columns):
-        top = _PAD + (tallest - len(col)) * _ROW / 2
-        for r, it in enumerate(col):
-            centre[it] = (col_x[c] + col_w[c] / 2, top + r * _ROW + _ROW / 2)
+        at = _PAD + (max(spans) - spans[c]) / 2
+        for it in col:
+            centre[it] = (start[c] + size[c] / 2, at + slot(it) / 2)
+            at += slot(it)
 
+    def pt(u: float, v: float) -> str:
+        return f"{v:.1f},{u:.1f}" if down else f"{u:.1f},{v:.1f}"
+
+    total_w, total_h = (total_v, total_u) if down else (total_u, total_v)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}" height="{total_h:.0f}" '
         f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="{FONT}" '
         f'font-size="{FONT_PX:.0f}" data-layout="simple">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
-        'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+        'markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
         '<path d="M0,0 L10,5 L0,10 z" fill="#64748b"/></marker></defs>',
         '<g class="graph">',
     ]
 
+    # An edge runs along u through each column it crosses and bends only in the gaps between
+    # columns. Arguments enter a box side by side (a + a keeps two visible edges).
     for (a, b, eid, k, n), chain in zip(edges, chains):
-        # arguments enter a box side by side, from the top down (a + a keeps two visible edges)
-        off = (k - (n - 1) / 2) * min(12.0, (_H - 16) / max(n - 1, 1)) if n > 1 else 0.0
-        ys = [centre[it][1] for it in chain]
-        ys[-1] += off
-        x0 = centre[a][0] + width(a) / 2
-        cmds = [f"M{x0:.1f},{ys[0]:.1f}"]
+        room = (width(b) if down else _H) - 16
+        off = (k - (n - 1) / 2) * min(12.0, room / max(n - 1, 1)) if n > 1 else 0.0
+        vs = [centre[it][1] for it in chain]
+        vs[-1] += off
+        u0 = centre[a][0] + extent(a) / 2
+        cmds = [f"M{pt(u0, vs[0])}"]
         for j in range(len(chain) - 1):
             s, t = chain[j], chain[j + 1]
-            right = col_x[layer[s]] + col_w[layer[s]]  # leave a column at its right boundary
-            left = col_x[layer[t]]  # enter the next at its left boundary
-            y0, y1 = ys[j], ys[j + 1]
-            if right > x0 + 0.05 or j:
-                cmds.append(f"L{right:.1f},{y0:.1f}")
-            mid = (right + left) / 2
-            cmds.append(f"C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} {left:.1f},{y1:.1f}")
+            leave = start[layer[s]] + size[layer[s]]
+            enter = start[layer[t]]
+            if leave > u0 + 0.05 or j:
+                cmds.append(f"L{pt(leave, vs[j])}")
+            mid = (leave + enter) / 2
+            cmds.append(f"C{pt(mid, vs[j])} {pt(mid, vs[j + 1])} {pt(enter, vs[j + 1])}")
             if t[0] == "d":
-                cmds.append(f"L{left + col_w[layer[t]]:.1f},{y1:.1f}")
-        x1 = centre[b][0] - width(b) / 2
-        if x1 > col_x[layer[b]] + 0.05:
-            cmds.append(f"L{x1:.1f},{ys[-1]:.1f}")
+                cmds.append(f"L{pt(enter + size[layer[t]], vs[j + 1])}")
+        u1 = centre[b][0] - extent(b) / 2
+        if u1 > start[layer[b]] + 0.05:
+            cmds.append(f"L{pt(u1, vs[-1])}")
         out.append(
             f'<g id="{eid}" class="edge"><path d="{" ".join(cmds)}" fill="none" stroke="#64748b" '
             'stroke-width="1.3" marker-end="url(#arrow)"/></g>'
         )
+    xy = {it: ((v, u) if down else (u, v)) for it, (u, v) in centre.items()}
     base = FONT_PX * 0.35  # from a line's middle to its text baseline
 
     def proxy(it: Item) -> str:
         leaf, user = proxies[it[1]]
         v = order[leaf]
         fill, border = INPUT if v.label else CONST
-        cx, cy = centre[it]
+        cx, cy = xy[it]
         w = width(it)
         name = short_name(v, leaf)
         return (
@@ -220,14 +229,9 @@ def simple_svg(order: list[Value], grad_text: Sequence[str]) -> str:
             out.append(proxy(it))
             continue
         v = order[i]
-        cx, cy = centre[it]
+        cx, cy = xy[it]
         w = width(it)
-        if v is root:
-            fill, border = OUTPUT
-        elif not v._op:
-            fill, border = INPUT if v.label else CONST
-        else:
-            fill, border = VALUE
+        fill, border = kind_colours(v, root)
         x0 = cx - w / 2
         y0 = cy - _H / 2
         name, op, data, grad = lines(i)

