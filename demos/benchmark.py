@@ -119,16 +119,22 @@ def hand_step(params: Params, X: list[list[float]], Y: list[float], lr: float, a
     return loss + alpha * sq
 
 
-def engine_model(params: Params) -> Any:
-    """nn.MLP with the given weights (micrograd's demo network)."""
-    import nn
-
+def mlp(cls: Any, params: Params) -> Any:
+    """``cls(nin, sizes)`` (an MLP: nn's, micrograd's, or micrograd's code on Value) with the
+    given weights."""
     ws, bs = params
-    model = nn.MLP(len(ws[0][0]), [len(layer) for layer in ws])
+    model = cls(len(ws[0][0]), [len(layer) for layer in ws])
     flat = [v for layer_w, layer_b in zip(ws, bs) for row, b in zip(layer_w, layer_b) for v in (*row, b)]
     for p, v in zip(model.parameters(), flat):
         p.data = v
     return model
+
+
+def engine_model(params: Params) -> Any:
+    """nn.MLP with the given weights (micrograd's demo network)."""
+    import nn
+
+    return mlp(nn.MLP, params)
 
 
 def engine_step(model: Any, X: list[list[float]], Y: list[float], lr: float, alpha: float) -> float:
@@ -161,6 +167,12 @@ def compiled_step(
     del loss, scores, losses
     kept = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
+    return program_step(model, program, lr), seconds, kept / nodes
+
+
+def program_step(model: Any, program: autograd.Program, lr: float) -> Callable[[], float]:
+    """A training step through a compiled loss: zero_grad, run (forward and backward), SGD."""
+    params = model.parameters()
 
     def step() -> float:
         model.zero_grad()
@@ -169,7 +181,7 @@ def compiled_step(
             p.data -= lr * p.grad
         return value
 
-    return step, seconds, kept / nodes
+    return step
 
 
 # micrograd's nn.py and its demo notebook's loss, on autograd.Value: the code users write (Python's
@@ -228,12 +240,7 @@ class MgMLP(MgModule):
 
 def mg_model(params: Params) -> MgMLP:
     """micrograd's MLP written on autograd.Value, with the given weights."""
-    ws, bs = params
-    model = MgMLP(len(ws[0][0]), [len(layer) for layer in ws])
-    flat = [v for layer_w, layer_b in zip(ws, bs) for row, b in zip(layer_w, layer_b) for v in (*row, b)]
-    for p, v in zip(model.parameters(), flat):
-        p.data = v
-    return model
+    return mlp(MgMLP, params)  # type: ignore[no-any-return]
 
 
 def mg_loss(model: MgMLP, X: list[list[float]], Y: list[float], alpha: float) -> Value:
@@ -264,17 +271,7 @@ def mg_compiled_step(
     t = time.perf_counter()
     program = autograd.compile(loss)
     seconds = time.perf_counter() - t
-    del loss
-    params = model.parameters()
-
-    def step() -> float:
-        model.zero_grad()
-        value = program.run()
-        for p in params:
-            p.data -= lr * p.grad
-        return value
-
-    return step, seconds
+    return program_step(model, program, lr), seconds
 
 
 def side_by_side(ways: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
@@ -308,12 +305,7 @@ def micrograd_step(model: Any, X: list[list[float]], Y: list[float], lr: float, 
 def micrograd_model(params: Params) -> Any:
     from micrograd.nn import MLP
 
-    ws, bs = params
-    model = MLP(len(ws[0][0]), [len(layer) for layer in ws])
-    flat = [v for layer_w, layer_b in zip(ws, bs) for row, b in zip(layer_w, layer_b) for v in (*row, b)]
-    for p, v in zip(model.parameters(), flat):
-        p.data = v
-    return model
+    return mlp(MLP, params)
 
 
 def w1(reps: int, with_micrograd: bool = False) -> dict[str, float]:
@@ -790,31 +782,23 @@ def run(args: argparse.Namespace) -> dict[str, float]:
 
     print("W1 training step, MLP(2,[16,16,1]), 100 points (timed side by side):")
     row("hand-written floats", f"{res['w1_hand'] * 1e3:.2f} ms")
-    row(
-        "nn (n-ary nodes)",
-        f"{res['w1_engine'] * 1e3:.2f} ms",
-        res["w1_engine"] / res["w1_hand"],
-        "   (target <= 8x)",
-    )
-    row(
-        "  compiled",
-        f"{res['w1_compiled'] * 1e3:.2f} ms",
-        res["w1_compiled"] / res["w1_hand"],
-        f"   (target <= 1.0x; compile {res['w1_compile']:.3f} s, target <= 0.3 s;"
-        f" {res['w1_program_bytes']:.0f} B/node kept)",
-    )
-    row(
-        "micrograd's code",
-        f"{res['w1_mg_engine'] * 1e3:.2f} ms",
-        res["w1_mg_engine"] / res["w1_hand"],
-        "   (micrograd's nn.py and notebook loss on autograd.Value: Python's sum, binary nodes)",
-    )
-    row(
-        "  compiled",
-        f"{res['w1_mg_compiled'] * 1e3:.2f} ms",
-        res["w1_mg_compiled"] / res["w1_hand"],
-        f"   (target <= 1.2x; compile {res['w1_mg_compile']:.3f} s, target <= 0.3 s)",
-    )
+    w1_rows = [
+        ("nn (n-ary nodes)", "w1_engine", "   (target <= 8x)"),
+        (
+            "  compiled",
+            "w1_compiled",
+            f"   (target <= 1.0x; compile {res['w1_compile']:.3f} s, target <= 0.3 s;"
+            f" {res['w1_program_bytes']:.0f} B/node kept)",
+        ),
+        ("micrograd's code", "w1_mg_engine", "   (micrograd's nn.py and notebook loss on autograd.Value)"),
+        (
+            "  compiled",
+            "w1_mg_compiled",
+            f"   (target <= 1.2x; compile {res['w1_mg_compile']:.3f} s, target <= 0.3 s)",
+        ),
+    ]
+    for name, key, note in w1_rows:
+        row(name, f"{res[key] * 1e3:.2f} ms", res[key] / res["w1_hand"], note)
     if "w1_micrograd" in res:
         ratio = res["w1_micrograd"] / res["w1_hand"]
         faster = f"   (adjointgrad is {res['w1_micrograd'] / res['w1_engine']:.1f}x faster)"

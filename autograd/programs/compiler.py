@@ -81,29 +81,26 @@ class Program:
     def _cur(self) -> Program:
         return self if self._tracer is None else self._tracer.current()
 
-    @property
-    def source(self) -> str:
+    def _written(self) -> Written:
         w = self._cur()._w
         assert w is not None
-        return w.source
+        return w
+
+    @property
+    def source(self) -> str:
+        return self._written().source
 
     @property
     def leaves(self) -> tuple[Value, ...]:
-        w = self._cur()._w
-        assert w is not None
-        return w.leaves  # type: ignore[no-any-return]
+        return self._written().leaves
 
     @property
     def blocks(self) -> dict[int, tuple[int, int]]:
-        w = self._cur()._w
-        assert w is not None
-        return w.blocks
+        return self._written().blocks
 
     @property
     def seed_line(self) -> int:
-        w = self._cur()._w
-        assert w is not None
-        return w.seed_line
+        return self._written().seed_line
 
     @property
     def n_nodes(self) -> int:
@@ -115,9 +112,7 @@ class Program:
 
     @property
     def _fn(self) -> Any:
-        w = self._cur()._w
-        assert w is not None
-        return w.fn
+        return self._written().fn
 
     def run(self) -> float:
         """Recompute the graph from the leaves' current ``.data``, add d output / d leaf to each
@@ -125,12 +120,10 @@ class Program:
 
         Like ``backward()``, it holds the engine's gradient lock while it runs, so threads may run
         programs (and backward passes) that share leaves."""
-        cur = self._cur()
-        w = cur._w
-        assert w is not None
+        w = self._written()
         with grad_lock:
             try:
-                return w.fn()  # type: ignore[no-any-return]
+                return w.fn()
             except (TypeError, AttributeError) as e:
                 bad = _bad_leaf(w.leaves)
                 if bad is None:

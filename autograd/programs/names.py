@@ -14,6 +14,7 @@ from typing import Any
 
 from ..codegen import float_functions
 from ..ops import OPS, Op
+from ..symbolic import _num_src as num  # a float as source that gives it back exactly
 
 __all__ = [
     "ProgramError",
@@ -191,15 +192,6 @@ class Names:
             self.taken.add(label)
             return label
         return f"v{k}"
-
-
-def num(x: float) -> str:
-    """A float as Python source that gives it back exactly (signed zeros, inf and nan too)."""
-    if math.isnan(x):
-        return "NAN"
-    if math.isinf(x):
-        return "INF" if x > 0 else "(-INF)"
-    return repr(float(x)) if math.copysign(1.0, x) > 0 else f"({float(x)!r})"
 
 
 def param_src(p: Any) -> str:

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from ..codegen import comment, run_source
+from ..engine import Value
 from .loops import LoopWriter
 from .names import num, program_env
 from .tape import Guard, Tape
@@ -24,8 +24,8 @@ class Written:
     def __init__(
         self,
         source: str,
-        fn: Any,
-        leaves: tuple[Any, ...],
+        fn: Callable[[], float],
+        leaves: tuple[Value, ...],
         blocks: dict[int, tuple[int, int]],
         seed_line: int,
     ) -> None:
