@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Collection
-from itertools import accumulate, chain
+from itertools import accumulate, chain, compress
 from typing import Any, NamedTuple
 
 from .tape import Tape
@@ -16,6 +16,7 @@ __all__ = ["Lin", "Prod", "rewrite", "MIN_TERMS"]
 MIN_TERMS = 2
 
 _KINDS = {"+": 1, "-": 1, "*": 2}  # ops that chain, by kind
+_ADDS = frozenset(("+", "-"))
 
 
 class Lin(NamedTuple):
@@ -73,19 +74,21 @@ class _Rewriter:
         uses[n - 1] += 1
         for k in keep:
             uses[k] += 1
-        self.nuse = nuse = [uses[k] for k in range(n)]
+        self.nuse = nuse = list(map(uses.__getitem__, range(n)))
         # up[a]: the node that continues a's chain (a is its operand, used only there: the left
         # one, or the right one of a + or * whose left one does not continue a chain, since
         # x + y is y + x exactly); link[k]: which operand of k continues the chain
         up = [-1] * n
         link = bytearray(n)
-        self.cands: dict[int, list[int]] = {1: [], 2: []}
-        for k, op in enumerate(ops):
-            kind = _KINDS.get(op)
-            if kind:
-                self.cands[kind].append(k)
-                for side in (0, 1) if op != "-" else (0,):
-                    a = parents[k][side]
+        self.cands = {
+            1: list(compress(range(n), map(_ADDS.__contains__, ops))),
+            2: list(compress(range(n), map("*".__eq__, ops))),
+        }
+        for kind, ks in self.cands.items():
+            for k in ks:
+                ps = parents[k]
+                for side in (0, 1) if ops[k] != "-" else (0,):
+                    a = ps[side]
                     if nuse[a] == 1 and _KINDS.get(ops[a]) == kind and grad[a] == grad[k]:
                         up[a] = k
                         link[k] = side

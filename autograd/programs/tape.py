@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
+from operator import attrgetter, not_
 from typing import Any
 
 from ..engine import Value
@@ -75,27 +77,47 @@ def tape_of(
     grad = [True] * len(nodes)
     if extra:
         nodes, grad = _merge(nodes, extra)
+    n = len(nodes)
     if index is None:
         index = {}
-    index.update((v, k) for k, v in enumerate(nodes))
-    get = index.__getitem__
+    index.update(zip(nodes, range(n)))
     origin: list[tuple[int, ...]]
     if extra:
         at = {v: k for k, v in enumerate(order)}
         extra_no = iter(range(-1, -len(nodes) - 1, -1))
         origin = [(at[v],) if g else (next(extra_no),) for v, g in zip(nodes, grad)]
     else:
-        origin = [(k,) for k in range(len(nodes))]
+        origin = [(k,) for k in range(n)]
+    ops = list(map(_OP, nodes))
     return Tape(
-        ops=[v._op for v in nodes],
-        parents=[tuple(map(get, v._prev)) for v in nodes],
-        args=[v._arg for v in nodes],
-        labels=[v._label for v in nodes],
-        leaves={k: v for k, v in enumerate(nodes) if not v._op},
+        ops=ops,
+        parents=_parents(nodes, index),
+        args=list(map(_ARG, nodes)),
+        labels=list(map(_LABEL, nodes)),
+        leaves={k: nodes[k] for k in compress(range(n), map(not_, ops))},
         grad=grad,
         origin=origin,
         nodes=len(order),
     )
+
+
+_OP, _ARG, _LABEL, _X, _Y = (attrgetter(a) for a in ("_op", "_arg", "_label", "_x", "_y"))
+
+
+def _parents(nodes: list[Value], index: dict[Value, int]) -> list[tuple[int, ...]]:
+    """Each node's parents' positions (as ``Value._prev``): the pairs of the binary nodes (most
+    of them) are made at C speed, the others one by one."""
+    get = index.get
+    xs, ys = list(map(_X, nodes)), list(map(_Y, nodes))
+    out: list[tuple[int, ...]] = list(zip(map(get, xs), map(get, ys)))
+    for k in compress(range(len(nodes)), map(_odd, xs, ys)):
+        out[k] = tuple(map(index.__getitem__, nodes[k]._prev))
+    return out
+
+
+def _odd(x: object, y: object) -> bool:
+    """Not a node of two parents held in _x and _y."""
+    return x is None or y is None or x.__class__ is tuple
 
 
 def _merge(order: list[Value], extra: Sequence[Value]) -> tuple[list[Value], list[bool]]:
