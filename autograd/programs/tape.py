@@ -109,7 +109,7 @@ def _parents(nodes: list[Value], index: dict[Value, int]) -> list[tuple[int, ...
     of them) are made at C speed, the others one by one."""
     get = index.get
     xs, ys = list(map(_X, nodes)), list(map(_Y, nodes))
-    out: list[tuple[int, ...]] = list(zip(map(get, xs), map(get, ys)))
+    out: list[tuple[int, ...]] = list(zip(map(get, xs), map(get, ys)))  # type: ignore[arg-type]
     for k in compress(range(len(nodes)), map(_odd, xs, ys)):
         out[k] = tuple(map(index.__getitem__, nodes[k]._prev))
     return out
