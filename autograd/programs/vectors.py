@@ -29,6 +29,8 @@ class VecWriter(LineWriter):
         self.run_of: dict[int, tuple[object, int, int]] = {}
         self.varying_leaf: set[int] = set()
         self.output_lists: dict[tuple[int, ...], str] = {}
+        self.fuse: dict[int, tuple[int, int]] = {}  # a + node -> (side, the sum or dot inside it)
+        self.fused: set[int] = set()
 
     # -- structure ----------------------------------------------------------------------------
 
@@ -176,10 +178,50 @@ class VecWriter(LineWriter):
                 named.extend(vec.idx)
         return tuple(named)
 
+    def plan_fusion(self, keep: set[int]) -> None:
+        """Compact form: a sum or dot used only by a ``+`` (a neuron's ``dot(w, x) + b``) is
+        computed inside that line, which is the same arithmetic in one line fewer."""
+        if not self.compact:
+            return
+        ops, parents, run_of = self.ops, self.parents, self.run_of
+        nuse = [0] * len(ops)
+        for k in self.inner:
+            for p in parents[k]:
+                nuse[p] += 1
+        for k in self.inner:
+            if ops[k] != "+":
+                continue
+            for side, d in enumerate(parents[k]):
+                if (
+                    ops[d] in ("sum", "dot")
+                    and nuse[d] == 1
+                    and d not in keep
+                    and d not in self.home_expr
+                    and run_of.get(d, (None, -1))[:2] == run_of.get(k, (None, -1))[:2]
+                ):
+                    self.fuse[k] = (side, d)
+                    self.fused.add(d)
+                    break
+
     # -- forward ------------------------------------------------------------------------------
+
+    def forward_line(self, k: int, out: list[str], ind: str) -> None:
+        if k not in self.fused:  # (computed in its consumer's line)
+            super().forward_line(k, out, ind)
 
     def forward_rhs(self, k: int, out: list[str], ind: str) -> str:
         op = self.ops[k]
+        fuse = self.fuse.get(k)
+        if fuse is not None:
+            side, d = fuse
+            inner = self.forward_rhs(d, out, ind)
+            self.fwd_text[d] = f"{self.name[d]} = {inner}"
+            a, b = (
+                (inner, self.name[self.parents[k][1]])
+                if side == 0
+                else (self.name[self.parents[k][0]], f"({inner})")
+            )
+            return f"{a} + {b}"
         if op not in NARY:
             return super().forward_rhs(k, out, ind)
         nm = self.name

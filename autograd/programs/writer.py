@@ -42,6 +42,7 @@ class Writer(LoopWriter):
         self.guards = guards
         self.guard_at: dict[int, list[str]] = {}
         self.build_vectors()
+        self.plan_fusion({x for g in guards for x in ((g.a, int(g.b)) if g.b_node else (g.a,))})
 
     def estimate_lines(self) -> int:
         """About how many lines the program will have."""
