@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..engine import Value
-from ..program import compile as compile_program
+from ..programs import compile as compile_program
 from .errors import EXIT_MATH, ExpressionError
 from .evaluation import fmt
 

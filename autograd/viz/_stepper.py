@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from ..backprop import toposort
 from ..engine import Value
-from ..program import ProgramError
-from ..program import compile as compile_program
+from ..programs import ProgramError
+from ..programs import compile as compile_program
 from ._forward import forward_dot
 from ._graph import GraphTooLargeError
 from ._labels import fmt4, node_expr, op_text, rule_texts, short_name
