@@ -270,11 +270,5 @@ def test_what_compiling_keeps_outside_codegen_is_nothing() -> None:
     assert _growth()[1] * 500 < 8_000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="autograd/codegen.py gives each generated source a new filename, and CPython keeps "
-    "every code filename it has made (interned, about 60 bytes each, never freed): run_source "
-    "should reuse the filenames of sources whose functions are gone",
-)
 def test_memory_stays_flat_over_repeated_compiles() -> None:
-    assert _growth()[0] < 4  # (measured: 60 to 72 bytes per compile, all in codegen)
+    assert _growth()[0] < 4  # (60 to 72 bytes a compile while codegen gave every source a new name)
