@@ -158,7 +158,7 @@ class PythonProgram:
         for k in g.shared_inner:
             out += _check_lines(g, k, name, env)
             out.append(f"    {name[k]} = {_forward_expr(g, k, name, env)}")
-        out += ["", "def shared_backward(S, AS):"]
+        out += ["    pass", "", "def shared_backward(S, AS):"]
         out += _backward_lines(g, g.shared_inner, name, adj, set(shared)) or ["    pass"]
         out += ["", "def example(I, S, AS, guarded):"]
         inputs = ["_"] * g.n_inputs

@@ -230,7 +230,7 @@ class NumpyProgram:
         if self.promoted:
             rows = sorted(self.promoted.items(), key=lambda kv: kv[1])
             a = rows[0][1]
-            slots = self.const([s for s, _ in rows])
+            slots = self.const([self.g.slot[k] for k, _ in rows])
             pre.append(f"    V[{a}:{a + len(rows)}] = S[{slots}][:, None]  # shared nodes, as rows")
         checks: list[str] = []
         for line in lines:
@@ -486,7 +486,7 @@ class _Line:
         prm = p.const(self.param) if self.op.param else "None"
         return (
             f"    _dom({p.const(self.op)}, V{self.block}, ({', '.join(self.args(p))},), {prm}, "
-            f"{p.const(nodes)}, ex)"
+            f"{p.const(tuple(nodes))}, ex)"
         )
 
     def backward(self, p: NumpyProgram, out: list[str]) -> None:
