@@ -6,33 +6,30 @@
     >>> y.backward(); x.grad
     8.0
 
-Modules: `ops` (the op table: every op's forward rule and local derivatives, written once),
-`engine` (the Value node and the ops as methods), `backprop` (topological order, the chain-rule
-sweep, backward, grad, gradcheck), `forward` (forward accumulation: jvp, jacobian, hessian,
-hvp), `program` (compile and trace: a graph as its adjoint program), `symbolic` (rules as text
-and as Python source), `codegen` (compiling generated source), `viz` (pictures; needs nothing
-to import, the graphviz package to draw) and `cli` (``python -m autograd``).
+Modules, each building only on those before it: `ops` (the op table: every op's forward rule and
+local derivatives, written once), `symbolic` (rules as expression trees: math text and Python
+source), `context` (no_grad, name_scope, detect_anomaly), `engine` (the Value node and the ops as
+methods), `defop` (adding an op), `interpreters` (rules evaluated on floats and on Values),
+`backprop` (topological order, the chain-rule sweep, backward, grad, gradcheck), `forward`
+(forward accumulation: jvp, jacobian, hessian, hvp), `codegen` (compiling generated source),
+`program` (compile and trace: a graph as its adjoint program), `viz` (pictures; needs nothing to
+import, the graphviz package to draw) and `cli` (``python -m autograd``).
 """
 
 from .backprop import GradcheckError, grad, gradcheck, sweep, toposort
-from .engine import (
+from .context import (
     Scope,
-    Value,
-    defop,
     detect_anomaly,
-    dot,
     enable_grad,
     is_anomaly_enabled,
     is_grad_enabled,
-    local_grads,
-    maximum,
-    minimum,
     name_scope,
     no_grad,
-    sum,
-    where,
 )
+from .defop import defop
+from .engine import Value, dot, maximum, minimum, sum, where
 from .forward import Dual, hessian, hvp, jacobian, jvp
+from .interpreters import local_grads
 from .ops import OPS
 from .program import Program, compile, trace
 

@@ -2,38 +2,40 @@
 
 For an output z, the adjoint of a node v is dz/dv. Walking the graph from z back to its inputs
 in reverse topological order, every node's adjoint is complete when it is reached, and it is
-passed to each parent p as ``adjoint(v) * dv/dp`` (the chain rule), summed over all consumers.
+passed to each parent p as ``adjoint(v) * dv/dp`` (the chain rule), summed over all consumers:
 
-`_chain_rule` is that loop, written once; the local derivatives come from the op table
-(`autograd.ops`), evaluated on floats or, for ``create_graph=True``, on Values. For plain
-``backward()`` the same loop runs as `KERNEL_SOURCE`: Python generated from the op table's rules,
-with the commonest ops' derivatives written inline (print it to see the chain rule spelled out).
-Adjoints are accumulated in the nodes' ``.grad`` slots; one lock keeps concurrent sweeps from
-mixing their partial sums, so threads may differentiate graphs that share nodes.
+    for v in reversed(toposort(z)):           # z first
+        for p, d in zip(v._prev, local derivatives of v):
+            p.grad += v.grad * d
+
+`chain_rule` is that loop, written once; the local derivatives come from the op table
+(`autograd.ops`), evaluated by an interpreter (`autograd.interpreters`): on floats, or on Values
+for ``create_graph=True``. ``backward()`` runs the same loop's text specialised to floats, with
+the commonest ops' rules compiled inline (`KERNEL_SOURCE`; print it). Adjoints are accumulated in
+the nodes' ``.grad`` slots; one lock keeps concurrent sweeps from mixing their partial sums, so
+threads may differentiate graphs that share nodes.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
+import textwrap
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from . import engine
 from .codegen import float_functions, run_source
-from .engine import (
-    VALUE,
-    Value,
-    as_number,
-    creation_site,
-    describe,
-    enable_grad,
-    is_anomaly_enabled,
-)
-from .ops import FLOAT, OPS, Op
-from .symbolic import rule_exprs, source_factor, var_counts
+from .context import creation_site, enable_grad, is_anomaly_enabled
+from .engine import Value, as_number, describe
+from .interpreters import FLOAT, VALUE
+from .ops import OPS, Op
+from .symbolic import nonzero, rule_exprs, source, source_factor, var_counts
 
 __all__ = [
-    "toposort", "backward", "grad", "sweep", "gradcheck", "GradcheckError", "KERNEL_SOURCE", "grad_lock",
+    "toposort", "chain_rule", "backward", "grad", "sweep", "gradcheck", "GradcheckError",
+    "KERNEL_SOURCE", "grad_lock",
 ]
 
 #: held while a sweep uses the nodes' .grad slots for its running sums (compiled programs too)
@@ -94,55 +96,42 @@ def toposort(root: Value, leaves: bool = True) -> list[Value]:
 Observer = Callable[[Value, Any, int, Value, Any, Any, Any, Any], None]
 
 
-def _times(g: Any, d: Any) -> Any:
-    """g * d for create_graph: a float 1 or -1 on either side adds no node (exact in IEEE)."""
-    if d.__class__ is float:
-        if d == 1.0:
-            return g
-        if d == -1.0:
-            return -g
-    elif g.__class__ is float and g == 1.0:
-        return d
-    return g * d
+def chain_rule(rev: Iterable[Value], m: Any = FLOAT, observe: Observer | None = None) -> None:
+    """THE reverse sweep: pass each node's adjoint (in ``.grad``) on to its parents.
 
-
-def _plus(cur: Any, c: Any) -> Any:
-    """cur + c for create_graph; the first nonzero contribution is taken as it is (0 + c = c)."""
-    if cur.__class__ is float and cur == 0.0:
-        cd = c.data if c.__class__ is Value else c
-        if cd != 0.0:
-            return c
-    return cur + c
-
-
-def _chain_rule(rev: Iterable[Value], create_graph: bool, check: bool, observe: Observer | None) -> None:
-    """THE reverse sweep: pass each node's adjoint (in ``.grad``) to its parents.
-
-    `rev` is the graph in reverse topological order (root first). Local derivatives come from
-    the op table, evaluated on floats or (create_graph) on Values.
+    `rev` is the graph in reverse topological order (root first, its ``.grad`` the seed, every
+    other ``.grad`` 0). `m` is the interpreter the op table's rules run on: `FLOAT` (adjoints are
+    numbers) or `VALUE` (adjoints are Values: ``create_graph=True``). ``observe(node, adjoint, k,
+    parent, local, contribution, before, after)`` sees every contribution as it is made.
+    ``backward()`` runs this very loop, specialised by op (`KERNEL_SOURCE`).
     """
     for v in rev:
         op = v._op
         if not op:
-            continue
-        g = v.grad
-        args = v._prev
-        if create_graph:
-            local = OPS[op].locals(VALUE, v, args, v._arg)
-        else:
-            local = OPS[op].locals(FLOAT, v.data, tuple([p.data for p in args]), v._arg)
-        for k, (p, d) in enumerate(zip(args, local)):
+            continue  # a leaf passes nothing on
+        g = v.grad  # d out/d v, complete: every consumer of v came before it
+        # -- the chain rule at one node --
+        local = m.local_derivatives(v)  # d v/d p for each parent p, from the op's rule
+        for k, p in enumerate(v._prev):
+            if local[k] is None:
+                continue  # a structural zero: p receives nothing from v
+            c = m.times(g, local[k])  # d out/d v * d v/d p
             before = p.grad
-            if create_graph:
-                c = _times(g, d)
-                p.grad = _plus(before, c)
-            else:
-                c = g * d
-                p.grad = before + c
-            if check and not math.isfinite(c.data if c.__class__ is Value else c):
-                _backward_anomaly(v, k, g, d, c)
+            p.grad = m.plus(before, c)  # summed over the consumers of p
             if observe is not None:
-                observe(v, g, k, p, d, c, before, p.grad)
+                observe(v, g, k, p, local[k], c, before, p.grad)
+
+
+def _anomaly_check(then: Observer | None) -> Observer:
+    """An observer raising FloatingPointError at the first contribution that is not finite."""
+
+    def check(v: Value, g: Any, k: int, p: Value, d: Any, c: Any, before: Any, after: Any) -> None:
+        if not math.isfinite(c._data if c.__class__ is Value else c):
+            _backward_anomaly(v, k, g, d, c)
+        if then is not None:
+            then(v, g, k, p, d, c, before, after)
+
+    return check
 
 
 def _backward_anomaly(v: Value, i: int, g: Any, d: Any, c: Any) -> None:
@@ -150,7 +139,7 @@ def _backward_anomaly(v: Value, i: int, g: Any, d: Any, c: Any) -> None:
     site = creation_site(v) or "unknown (the node was created outside detect_anomaly())"
 
     def num(x: Any) -> str:
-        return repr(float(x.data if x.__class__ is Value else x))
+        return repr(float(x._data if x.__class__ is Value else x))
 
     raise FloatingPointError(
         f"detect_anomaly: backward through op '{v._op}' produced {num(c)} for input #{i} "
@@ -160,110 +149,93 @@ def _backward_anomaly(v: Value, i: int, g: Any, d: Any, c: Any) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The generated fast path: _chain_rule for floats, with each op's rule compiled to Python
+# backward()'s fast path: chain_rule's own text, specialised. For the commonest ops the block
+# "the chain rule at one node" is replaced by that op's rule compiled to Python (structural
+# zeros become conditions, derivatives of 1 and -1 plain additions); every other op runs the
+# block as written, on floats. Edit chain_rule and backward() changes with it.
 # ---------------------------------------------------------------------------------------------
 
-# ops written inline in the kernel's loop, commonest first; every other op is one call away
-_INLINE = ("dot", "+", "*", "relu", "sum", "-", "tanh")
+# ops written inline, commonest first (the order of the elif chain)
+_INLINE = ("dot", "+", "*", "relu", "sum", "-", "tanh", "exp", "neg", "/", "log", "sigmoid")
+_BLOCK = "        # -- the chain rule at one node --\n"
 
 
-
-
-
-def _op_lines(op: Op) -> list[str] | None:
-    """Statements adding ``_g * d(_v)/d(parent)`` to each parent's .grad (None: use the table).
-
-    Rules with a constant parameter may branch on it in Python, so those ops run the rule
-    through the float namespace instead of being compiled.
-    """
-    if op.param:
-        return None
+def _op_lines(op: Op) -> list[str]:
+    """Statements adding ``g * d(v)/d(parent)`` to each parent's .grad, from op's rule."""
     k = op.arity
-    names = tuple(f"_x{i}" for i in range(k))
-    exprs = rule_exprs(op, names, "_z", None)
+    names = tuple(f"x{i}" for i in range(k))
+    exprs = rule_exprs(op, names, "z", None)
     used: dict[str, int] = {}
     for e in exprs:
         var_counts(e, used)
     # a value read once is read in place; one read more often gets a local name
-    inline = {n: f"_p{n[2:]}.data" if n != "_z" else "_v.data" for n, c in used.items() if c == 1}
-    lines: list[str] = []
+    inline = {n: (f"p{n[1:]}._data" if n != "z" else "v._data") for n, c in used.items() if c == 1}
+    head: list[str] = []
     body: list[str] = []
     for i in range(k):
-        if used.get(f"_x{i}", 0) > 1:
-            body.append(f"_x{i} = _p{i}.data")
-    if used.get("_z", 0) > 1:
-        lines.append("_z = _v.data")
+        if used.get(f"x{i}", 0) > 1:
+            body.append(f"x{i} = p{i}._data")
+    if used.get("z", 0) > 1:
+        body.append("z = v._data")
     for i, e in enumerate(exprs):
-        if e.is_const(1.0):
-            body.append(f"_p{i}.grad += _g")
-        elif e.is_const(-1.0):
-            body.append(f"_p{i}.grad -= _g")
+        nz = nonzero(e)
+        if nz is None:
+            continue  # a structural zero everywhere: this parent receives nothing
+        when, d = nz
+        if d.is_const(1.0):
+            line = f"p{i}.grad += g"
+        elif d.is_const(-1.0):
+            line = f"p{i}.grad -= g"
         else:
-            body.append(f"_p{i}.grad += _g * {source_factor(e, inline)}")
-    parents = ", ".join(f"_p{i}" for i in range(k))
+            line = f"p{i}.grad += g * {source_factor(d, inline)}"
+        if when is None:
+            body.append(line)
+        else:
+            body += [f"if {source(when, inline)}:", "    " + line]
+    parents = ", ".join(f"p{i}" for i in range(k))
     if op.nary:
-        loop = "for _p0 in _v._x:" if k == 1 else f"for {parents} in zip(_v._x, _v._y):"
-        return [*lines, loop, *("    " + b for b in body)]
+        loop = "for p0 in v._x:" if k == 1 else f"for {parents} in zip(v._x, v._y):"
+        return [loop, *("    " + b for b in body)]
     if k == 1:
-        head = ["_p0 = _v._x"]
+        head = ["p0 = v._x"]
     elif k == 2:
-        head = ["_p0 = _v._x", "_p1 = _v._y"]
+        head = ["p0 = v._x", "p1 = v._y"]
     else:
-        head = [f"{parents} = _v._x"]
-    return [*head, *lines, *body]
+        head = [f"{parents} = v._x"]
+    return head + body
 
 
-def _kernel_source() -> str:
-    out = [
-        "def kernel(_rev):",
-        '    """Reverse sweep on floats: for each node, root first, add _g * (local derivative)',
-        '    to the .grad of each parent. Generated from the rules in autograd/ops.py."""',
-        "    for _v in _rev:",
-        "        _op = _v._op",
-        "        _g = _v.grad",
-    ]
-    first = True
-    for name in _INLINE:
-        lines = _op_lines(OPS[name])
-        assert lines is not None
-        out.append(f"        {'if' if first else 'elif'} _op == {name!r}:  # {OPS[name].doc}")
-        out.extend("            " + ln for ln in lines)
-        first = False
-    out += ["        elif _op:", "            OTHER[_op](_v, _g)", ""]
-    return "\n".join(out)
+def kernel_source(plain: str) -> str:
+    """`plain` (chain_rule's source) specialised for floats: its signature and docstring
+    replaced, its observer lines dropped, and its per-node block preceded by one branch per op of
+    `_INLINE`, so that the block itself runs for every other op."""
+    head, block = plain.split(_BLOCK)
+    doc = head.index('"""')
+    loop = head[head.index('"""', doc + 3) + 4 :]
+    out = ["def kernel(rev, m=FLOAT):\n", '    """chain_rule on floats, specialised by op."""\n']
+    out.append(loop)
+    for i, name in enumerate(_INLINE):
+        out.append(f"        {'if' if i == 0 else 'elif'} op == {name!r}:  # {OPS[name].doc}\n")
+        out.extend(f"            {ln}\n" for ln in _op_lines(OPS[name]))
+    out.append("        else:  # every other op: the block as chain_rule writes it\n")
+    out.extend("    " + ln for ln in block.splitlines(True) if "observe" not in ln)
+    return "".join(out)
 
 
-def _one_op_source(op: Op) -> str:
-    lines = _op_lines(op)
-    fn = f"_k_{op.pyname}"
-    if lines is None:
-        body = [
-            "_args = _v._prev",
-            "_local = OPS[_v._op].locals(FLOAT, _v.data, tuple([_p.data for _p in _args]), _v._arg)",
-            "for _p, _d in zip(_args, _local):",
-            "    _p.grad += _g * _d",
-        ]
-    else:
-        body = lines
-    return "\n".join([f"def {fn}(_v, _g):  # {op.pyname}: {op.doc}"[:110], *("    " + b for b in body), ""])
+def _plain_source() -> str:
+    try:
+        return textwrap.dedent(inspect.getsource(chain_rule))
+    except (OSError, TypeError):  # no source file (a frozen install): run the loop itself
+        return ""
 
 
-class _PerOp(dict):  # type: ignore[type-arg]
-    """op name -> compiled function for the ops not inline in the kernel (built when first met)."""
-
-    def __missing__(self, name: str) -> Callable[[Value, float], None]:
-        op = OPS[name]
-        env = {**float_functions(), "OPS": OPS, "FLOAT": FLOAT}
-        fn = run_source(_one_op_source(op), f"rule {op.pyname}", env)[f"_k_{op.pyname}"]
-        self[name] = fn
-        return fn  # type: ignore[no-any-return]
-
-
-_OTHER = _PerOp()
-KERNEL_SOURCE = _kernel_source()
-_kernel: Callable[[Iterable[Value]], None] = run_source(
-    KERNEL_SOURCE, "kernel", {**float_functions(), "OTHER": _OTHER}
-)["kernel"]
+_PLAIN = _plain_source()
+KERNEL_SOURCE = kernel_source(_PLAIN) if _PLAIN else ""
+_kernel: Callable[[Iterable[Value]], None] = (
+    run_source(KERNEL_SOURCE, "kernel", {**float_functions(), "FLOAT": FLOAT})["kernel"]
+    if KERNEL_SOURCE
+    else chain_rule
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,11 +297,13 @@ def sweep(
                 v.grad = 0.0
             order[-1].grad = seed
             rev = reversed(order)
+            if check:
+                observe = _anomaly_check(observe)
             if create_graph:
                 with enable_grad():
-                    _chain_rule(rev, True, check, observe)
-            elif check or observe is not None:
-                _chain_rule(rev, False, check, observe)
+                    chain_rule(rev, VALUE, observe)
+            elif observe is not None:
+                chain_rule(rev, FLOAT, observe)
             else:
                 _kernel(rev)
             return [v.grad for v in order]
@@ -410,3 +384,6 @@ def gradcheck(
             f"(atol={atol}, rtol={rtol}):\n" + "\n".join(bad)
         )
     return True
+
+
+engine.install_backward(backward)

@@ -709,7 +709,7 @@ def _first_non_finite(out: Value, made: dict[Value, Span]) -> tuple[Value, Span 
 
 def _infinite_gradient(out: Value, name: str, g: float, made: dict[Value, Span]) -> ExpressionError:
     """Name the op where the gradient stops being finite on its way back to `name`."""
-    from .engine import local_grads
+    from .interpreters import local_grads
 
     where = ""
     span: Span | None = None

@@ -2,12 +2,12 @@
 
 Each op's forward rule and local derivatives live once, in the op table `autograd.ops.OPS`;
 the methods here check the domain, compute the forward value with the table's function and
-record one node. `VALUE` is the math namespace that evaluates a rule on Values, so that
-``grad(..., create_graph=True)`` builds the graph of the derivative itself.
+record one node. Nothing here differentiates: the reverse sweep is `autograd.backprop`, and
+the rules are evaluated on floats or Values by `autograd.interpreters`.
 
 Layout of a node (``__slots__``, no per-node dict, set or closure)::
 
-    data    the float
+    _data   the float (read and set as ``v.data``, which refuses anything but a real number)
     grad    d(output)/d(this node), filled in by backward(); starts at 0.0
     label   a name for pictures and error messages ("" if unset; always a str)
     _op     "" for a leaf, else the op's name in `OPS`: "+", "*", "**", "tanh", "dot", ...
@@ -28,39 +28,25 @@ import builtins
 import math
 import numbers
 import operator
-import os
-import sys
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from . import ops as _ops
-from .ops import FLOAT, OPS, Namespace, Op
+from . import context as _ctx
+from .context import Scope, user_site
+from .ops import OPS, Op
 
 __all__ = [
     "Value",
-    "Scope",
     "Number",
     "sum",
     "dot",
     "maximum",
     "minimum",
     "where",
-    "defop",
-    "no_grad",
-    "enable_grad",
-    "is_grad_enabled",
-    "is_anomaly_enabled",
     "as_number",
     "describe",
     "domain_error",
-    "name_scope",
-    "detect_anomaly",
-    "local_grads",
-    "float_locals",
-    "creation_site",
-    "VALUE",
+    "install_backward",
 ]
 
 Number = int | float
@@ -69,224 +55,13 @@ _builtin_sum = builtins.sum
 _mul = operator.mul
 
 
-# ---------------------------------------------------------------------------------------------
-# Per-thread state: no_grad, detect_anomaly and name_scope. Ops only look at it while at least
-# one of those contexts is open somewhere (`_special` > 0), so the common path costs one global.
-# ---------------------------------------------------------------------------------------------
-
-
-class _State(threading.local):
-    def __init__(self) -> None:
-        self.grad_enabled = True
-        self.grad_saved: list[bool] = []  # no_grad's saved states, per thread
-        self.anomaly = 0
-        self.scope: Scope | None = None
-        self.sites: dict[int, tuple[Value, str]] = {}
-
-
-_state = _State()
-_special = 0
-_special_lock = threading.Lock()
-
-
-def _special_add(k: int) -> None:
-    global _special
-    with _special_lock:
-        _special += k
-
-
-def is_grad_enabled() -> bool:
-    """True unless the current thread is inside `no_grad()`."""
-    return bool(_state.grad_enabled)
-
-
-def is_anomaly_enabled() -> bool:
-    """True inside `detect_anomaly()` (in the current thread)."""
-    return bool(_state.anomaly)
-
-
-class no_grad:
-    """Context manager and decorator: ops inside it record no graph (results are leaves).
-
-    Thread-local: another thread building a graph at the same time is not affected, and one
-    instance may be entered by several threads (and inside itself) at once.
-    """
-
-    def __enter__(self) -> no_grad:
-        st = _state
-        st.grad_saved.append(st.grad_enabled)
-        st.grad_enabled = False
-        _special_add(1)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        st = _state
-        st.grad_enabled = st.grad_saved.pop()
-        _special_add(-1)
-
-    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
-@contextmanager
-def enable_grad() -> Iterator[None]:
-    """Record graphs inside it even within `no_grad()` (grad(..., create_graph=True) does so)."""
-    st = _state
-    if st.grad_enabled:
-        yield
-        return
-    st.grad_enabled = True
-    try:
-        yield
-    finally:
-        st.grad_enabled = False
-
-
-# ---------------------------------------------------------------------------------------------
-# Scopes: which module made a node
-# ---------------------------------------------------------------------------------------------
-
-
-class Scope(str):
-    """The dotted name of the module that made a node, with its kind and its enclosing scope.
-
-    A `Scope` is a `str` (its dotted path, ``"layers.0.neurons.3"``), so it prints and compares
-    as one; ``kind`` says what sort of part it is (``"neuron"``, ``"layer"``, or any word a module
-    chooses), ``parent`` is the enclosing scope and ``enclosing(kind)`` the innermost scope of a
-    kind. Pictures group nodes by ``node.scope.enclosing(kind)``.
-    """
-
-    name: str
-    kind: str | None
-    parent: Scope | None
-    _under: tuple[Scope, Scope] | None  # the last (outer, self nested in outer)
-
-    def __new__(cls, name: str, kind: str | None = None, parent: Scope | None = None) -> Scope:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"a scope name must be a non-empty str, got {name!r:.60}")
-        if kind is not None and not isinstance(kind, str):
-            raise TypeError(f"a scope kind must be a str or None, got {kind!r:.60}")
-        if parent is not None and not isinstance(parent, Scope):
-            raise TypeError(f"a scope's parent must be a Scope or None, got {type(parent).__name__}")
-        self = super().__new__(cls, name if parent is None else f"{parent}.{name}")
-        self.name, self.kind, self.parent = name, kind, parent
-        self._under = None
-        return self
-
-    @property
-    def path(self) -> str:
-        return str.__str__(self)
-
-    def enclosing(self, kind: str) -> Scope | None:
-        """The innermost scope of `kind`: this one or an enclosing one (None if there is none)."""
-        s: Scope | None = self
-        while s is not None:
-            if s.kind == kind:
-                return s
-            s = s.parent
-        return None
-
-    def nested_in(self, outer: Scope) -> Scope:
-        """This scope (and its ancestors) placed inside `outer`."""
-        hit = self._under  # one entry: a forward pass tags many nodes inside one outer scope
-        if hit is not None and hit[0] is outer:
-            return hit[1]
-        parent = outer if self.parent is None else self.parent.nested_in(outer)
-        s = Scope(self.name, self.kind, parent)
-        self._under = (outer, s)
-        return s
-
-    def tag(self, *nodes: Value) -> None:
-        """Mark nodes as made by this scope (nested inside the scope they were made in, if any).
-
-        Modules call it on the few nodes they make, which is cheaper than a `name_scope`.
-        """
-        for v in nodes:
-            cur = v._scope
-            v._scope = self if cur is None else self.nested_in(cur)
-
-    def __repr__(self) -> str:
-        return f"Scope({self.path!r}, kind={self.kind!r})"
-
-    def __reduce__(self) -> Any:
-        return (Scope, (self.name, self.kind, self.parent))
-
-
-@contextmanager
-def name_scope(name: str, kind: str | None = None) -> Iterator[Scope]:
-    """Tag every node created inside with a `Scope` named `name` (nested scopes join with '.').
-
-    ``kind`` is an optional word for what the scope is (``"layer"``, ``"head"``, ...); pictures
-    can collapse a graph to one box per scope of a kind.
-    """
-    outer = _state.scope
-    scope = Scope(name, kind, outer)
-    _state.scope = scope
-    _special_add(1)
-    try:
-        yield scope
-    finally:
-        _state.scope = outer
-        _special_add(-1)
-
-
-# ---------------------------------------------------------------------------------------------
-# detect_anomaly
-# ---------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
-    """Raise `FloatingPointError` at the first NaN or infinity made in forward or backward.
-
-    The error names the op, its input values and the file:line where the node was created.
-    Nodes created inside the context remember where they were made; wrap both the forward and
-    the backward pass in it.
-    """
-    _state.anomaly += 1
-    _special_add(1)
-    try:
-        yield
-    finally:
-        _state.anomaly -= 1
-        _special_add(-1)
-        if not _state.anomaly:
-            _state.sites.clear()
-
-
-_PKG = os.path.dirname(os.path.abspath(__file__))
-
-
-def _user_site() -> str:
-    """file:line of the innermost frame outside this package (where the user made the node)."""
-    frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PKG:
-        frame = frame.f_back  # type: ignore[assignment]
-    if frame is None:
-        return "<unknown>"
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
-
-
-def creation_site(v: Value) -> str | None:
-    """Where `v` was created, if it was created inside `detect_anomaly()`."""
-    hit = _state.sites.get(id(v))
-    return hit[1] if hit is not None and hit[0] is v else None
-
-
 def _fmt(x: float) -> str:
     return repr(float(x))
 
 
 def describe(v: Value) -> str:
     """``label=value`` (or the value) of a node, for error messages."""
-    return f"{v.label}={_fmt(v.data)}" if v.label else _fmt(v.data)
+    return f"{v.label}={_fmt(v._data)}" if v.label else _fmt(v._data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,8 +70,8 @@ def describe(v: Value) -> str:
 
 
 def _hooked(v: Value) -> Value:
-    """Slow path of node creation, taken only while some special context is open."""
-    st = _state
+    """Slow path of node creation, taken only while some context of `autograd.context` is open."""
+    st = _ctx._state
     if not st.grad_enabled:
         v._x = v._y = v._arg = None
         v._op = ""
@@ -304,12 +79,12 @@ def _hooked(v: Value) -> Value:
     if st.scope is not None:
         v._scope = st.scope
     if st.anomaly:
-        site = _user_site()
+        site = user_site()
         st.sites[id(v)] = (v, site)
-        if not math.isfinite(v.data):
+        if not math.isfinite(v._data):
             ins = ", ".join(describe(p) for p in v._prev)
             raise FloatingPointError(
-                f"detect_anomaly: forward op '{v._op}' produced {_fmt(v.data)} "
+                f"detect_anomaly: forward op '{v._op}' produced {_fmt(v._data)} "
                 f"from inputs ({ins}), node created at {site}"
             )
     return v
@@ -321,7 +96,7 @@ _new = object.__new__
 def _node(data: float, x: Any, y: Any, op: str, arg: Any = None) -> Value:
     """Make a graph node (the hot path: no checks, no keyword handling)."""
     v = _new(Value)
-    v.data = data
+    v._data = data
     v.grad = 0.0
     v._label = ""
     v._op = op
@@ -329,14 +104,14 @@ def _node(data: float, x: Any, y: Any, op: str, arg: Any = None) -> Value:
     v._y = y
     v._arg = arg
     v._scope = None
-    if _special:
+    if _ctx._special:
         return _hooked(v)
     return v
 
 
 def _leaf(data: float) -> Value:
     v = _new(Value)
-    v.data = data
+    v._data = data
     v.grad = 0.0
     v._label = ""
     v._op = ""
@@ -401,7 +176,7 @@ def _apply(op: Op, args: tuple[Any, ...], param: Any = None) -> Value:
                 )
             a = lifted
         vs.append(a)
-    datas = [v.data for v in vs]
+    datas = [v._data for v in vs]
     if op.param:
         datas.append(param)
     check = op.check
@@ -437,9 +212,9 @@ class Value:
     4.0
     """
 
-    __slots__ = ("data", "grad", "_label", "_op", "_x", "_y", "_arg", "_scope")
+    __slots__ = ("_data", "grad", "_label", "_op", "_x", "_y", "_arg", "_scope")
 
-    data: float
+    _data: float
     grad: float
     _label: str
     _op: str
@@ -449,13 +224,23 @@ class Value:
     _scope: Scope | None
 
     def __init__(self, data: object, label: str = "") -> None:
-        self.data = as_number(data, "Value()")
+        self._data = as_number(data, "Value()")
         self.grad = 0.0
         self.label = label
         self._op = ""
         self._x = self._y = self._arg = self._scope = None
 
     # -- structure ----------------------------------------------------------------------------
+
+    @property
+    def data(self) -> float:
+        """The number this node holds (a float). Setting it accepts a real number only (ints,
+        bools and numpy scalars become floats) and refuses anything else, naming it."""
+        return self._data
+
+    @data.setter
+    def data(self, x: float) -> None:
+        self._data = x if x.__class__ is float else as_number(x, "Value.data =")
 
     @property
     def label(self) -> str:
@@ -487,23 +272,23 @@ class Value:
 
     def __repr__(self) -> str:
         lab = f", label={self._label!r}" if self._label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{lab})"
+        return f"Value(data={self._data!r}, grad={self.grad!r}{lab})"
 
     def __float__(self) -> float:
         raise TypeError(_FLOAT_ERR)
 
     # Comparisons look at data. == and hash stay identity, so nodes can live in sets and dicts.
     def __lt__(self, other: object) -> bool:
-        return self.data < _data_of(other, "<")
+        return self._data < _data_of(other, "<")
 
     def __le__(self, other: object) -> bool:
-        return self.data <= _data_of(other, "<=")
+        return self._data <= _data_of(other, "<=")
 
     def __gt__(self, other: object) -> bool:
-        return self.data > _data_of(other, ">")
+        return self._data > _data_of(other, ">")
 
     def __ge__(self, other: object) -> bool:
-        return self.data >= _data_of(other, ">=")
+        return self._data >= _data_of(other, ">=")
 
     __hash__ = object.__hash__
 
@@ -516,7 +301,7 @@ class Value:
             if o is None:
                 return NotImplemented
             other = o
-        return _node(self.data + other.data, self, other, "+")  # type: ignore[union-attr]
+        return _node(self._data + other._data, self, other, "+")  # type: ignore[union-attr]
 
     def __sub__(self, other: Value | Number) -> Value:
         if other.__class__ is not Value:
@@ -524,7 +309,7 @@ class Value:
             if o is None:
                 return NotImplemented
             other = o
-        return _node(self.data - other.data, self, other, "-")  # type: ignore[union-attr]
+        return _node(self._data - other._data, self, other, "-")  # type: ignore[union-attr]
 
     def __mul__(self, other: Value | Number) -> Value:
         if other.__class__ is not Value:
@@ -532,7 +317,7 @@ class Value:
             if o is None:
                 return NotImplemented
             other = o
-        return _node(self.data * other.data, self, other, "*")  # type: ignore[union-attr]
+        return _node(self._data * other._data, self, other, "*")  # type: ignore[union-attr]
 
     def __truediv__(self, other: Value | Number) -> Value:
         if other.__class__ is not Value:
@@ -540,18 +325,18 @@ class Value:
             if o is None:
                 return NotImplemented
             other = o
-        if other.data == 0.0:  # type: ignore[union-attr]
+        if other._data == 0.0:  # type: ignore[union-attr]
             return _apply(_DIV, (self, other))  # raises the domain error
-        return _node(self.data / other.data, self, other, "/")  # type: ignore[union-attr]
+        return _node(self._data / other._data, self, other, "/")  # type: ignore[union-attr]
 
     def __neg__(self) -> Value:
-        return _node(-self.data, self, None, "neg")
+        return _node(-self._data, self, None, "neg")
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return _node(abs(self.data), self, None, "abs")
+        return _node(abs(self._data), self, None, "abs")
 
     def __pow__(self, other: Value | Number) -> Value:
         """x ** n for a number n (op "**"); x ** y for a Value y (op "pow", x >= 0)."""
@@ -607,22 +392,22 @@ class Value:
 
     def tanh(self) -> Value:
         """tanh x."""
-        return _node(_tanh(self.data), self, None, "tanh")
+        return _node(_tanh(self._data), self, None, "tanh")
 
     def sigmoid(self) -> Value:
         """1 / (1 + e^-x), stable for large |x|."""
-        return _node(_sigmoid(self.data), self, None, "sigmoid")
+        return _node(_sigmoid(self._data), self, None, "sigmoid")
 
     def relu(self) -> Value:
         """max(0, x); nan stays nan."""
-        return _node(_relu(self.data), self, None, "relu")
+        return _node(_relu(self._data), self, None, "relu")
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope * x."""
         s = as_number(slope, "leaky_relu(slope=)")
         if not math.isfinite(s):
             raise ValueError(f"leaky_relu: slope must be a finite number, got {s!r}")
-        return _node(_leaky_relu(self.data, s), self, None, "leaky_relu", s)
+        return _node(_leaky_relu(self._data, s), self, None, "leaky_relu", s)
 
     def softplus(self) -> Value:
         """ln(1 + e^x), stable for large |x|."""
@@ -690,11 +475,25 @@ class Value:
         """Add d(self)/d(node) * grad to ``node.grad`` for every node of the graph.
 
         Gradients accumulate: calling backward twice adds twice (zero them in between, e.g.
-        with ``model.zero_grad()``), as in PyTorch and micrograd.
+        with ``model.zero_grad()``), as in PyTorch and micrograd. The sweep is
+        `autograd.backprop.backward`.
         """
-        from .backprop import backward
+        _reverse_sweep(self, grad)
 
-        backward(self, grad)
+
+def _no_sweep(v: Value, grad: float) -> None:
+    raise RuntimeError("backward: autograd.backprop has not been imported (import autograd)")
+
+
+# The reverse sweep lives in autograd/backprop.py, which builds on this file; it installs itself
+# here when it is imported (importing the package does that), so this file need not import it.
+_reverse_sweep: Callable[[Value, float], None] = _no_sweep
+
+
+def install_backward(sweep: Callable[[Value, float], None]) -> None:
+    """Make `sweep` what ``Value.backward`` runs (called once, by autograd.backprop)."""
+    global _reverse_sweep
+    _reverse_sweep = sweep
 
 
 _tanh = OPS["tanh"].fwd
@@ -705,7 +504,7 @@ _leaky_relu = OPS["leaky_relu"].fwd
 
 def _data_of(other: object, op: str) -> float:
     if other.__class__ is Value:
-        return other.data  # type: ignore[union-attr,no-any-return]
+        return other._data  # type: ignore[union-attr,no-any-return]
     if isinstance(other, numbers.Real):
         return float(other)
     raise TypeError(f"'{op}' not supported between Value and {type(other).__name__}")
@@ -717,7 +516,7 @@ def _data_of(other: object, op: str) -> float:
 
 
 # Value's own `data` slot reader: C speed, and a TypeError for anything that is not a Value.
-_data_of_value = Value.__dict__["data"].__get__
+_data_of_value = Value.__dict__["_data"].__get__
 
 
 def _lift_all(items: tuple[Any, ...], fn: str, arg: str) -> tuple[Value, ...]:
@@ -786,127 +585,3 @@ def where(c: Value | Number, a: Value | Number, b: Value | Number) -> Value:
     data); the derivative with respect to `c` is 0.
     """
     return _apply(OPS["where"], (c, a, b))
-
-
-def defop(
-    name: str,
-    forward: Callable[..., float],
-    derivative: Callable[..., tuple[Any, ...]],
-    *,
-    arity: int = 1,
-    check: Callable[..., str | None] | None = None,
-    doc: str = "",
-) -> Callable[..., Value]:
-    """Add a scalar op to the engine; returns the function that applies it.
-
-    ``forward(*xs) -> float`` computes the value from floats. ``derivative(m, z, *xs)`` returns
-    one local derivative per argument, written with ``+ - *`` and the namespace ``m``: every op
-    of the engine by name (``m.exp``, ``m.log``, ``m.abs``, ``m.sigmoid``, ...), ``m.div(a, b)``,
-    ``m.pow(x, y)``, and ``m.cond(pred, a, b)`` with ``m.gt/ge/lt/le/eq`` for branches. ``z`` is
-    the op's output. ``check(*xs)`` may return a message when inputs are outside the domain.
-
-        >>> softsign = defop("softsign", lambda x: x / (1 + abs(x)),
-        ...                  lambda m, z, x: (m.div(1.0, (1.0 + m.abs(x)) * (1.0 + m.abs(x))),))
-
-    The op then works everywhere: backward, grad of any order, detect_anomaly, pictures (with
-    its formula), forward mode and programs.
-    """
-    op = _ops.defop(name, forward, derivative, arity=arity, check=check, doc=doc)
-
-    def apply(*args: Value | Number) -> Value:
-        if len(args) != arity:
-            raise TypeError(f"{name} takes {arity} argument(s), got {len(args)}")
-        return _apply(op, args)
-
-    apply.__name__ = apply.__qualname__ = name
-    apply.__doc__ = doc or f"The op {name!r} (added with autograd.defop)."
-    apply.op = op  # type: ignore[attr-defined]
-    return apply
-
-
-# ---------------------------------------------------------------------------------------------
-# Rules evaluated on Values: the derivative as a graph (create_graph=True)
-# ---------------------------------------------------------------------------------------------
-
-
-def _d(x: Any) -> float:
-    return x.data if x.__class__ is Value else x  # type: ignore[no-any-return]
-
-
-class _ValueNamespace(Namespace):
-    """Rules on Values: every op makes a node with the table's IEEE forward (never a domain
-    error: a derivative may be inf or nan where the user's op was fine). On plain numbers the
-    ops are computed directly. Branches (`cond`) are taken on the current data."""
-
-    def make(self, op: Op) -> Callable[..., Any]:
-        fwd = op.fwd
-        name = op.name
-        n = op.arity
-
-        def call(*args: Any) -> Any:
-            param = None
-            if op.param:
-                *args, param = args  # type: ignore[assignment]
-            if not any(a.__class__ is Value for a in args):
-                return fwd(*args) if param is None else fwd(*args, param)
-            vs = [a if a.__class__ is Value else _leaf(float(a)) for a in args]
-            datas = [v.data for v in vs]
-            z = fwd(*datas) if param is None else fwd(*datas, param)
-            if n == 1:
-                return _node(z, vs[0], None, name, param)
-            if n == 2:
-                return _node(z, vs[0], vs[1], name, param)
-            return _node(z, tuple(vs), None, name, param)
-
-        return call
-
-    @staticmethod
-    def pow(x: Any, y: Any) -> Any:
-        if y.__class__ is Value:
-            xv = x if x.__class__ is Value else _leaf(float(x))
-            return _node(_fwd_pow(xv.data, y.data), xv, y, "pow")
-        if x.__class__ is Value:
-            return _node(_fwd_pow(x.data, y), x, None, "**", float(y))
-        return _fwd_pow(x, y)
-
-    @staticmethod
-    def cond(pred: bool, a: Any, b: Any) -> Any:
-        return a if pred else b
-
-    @staticmethod
-    def gt(a: Any, b: Any) -> bool:
-        return _d(a) > _d(b)
-
-    @staticmethod
-    def ge(a: Any, b: Any) -> bool:
-        return _d(a) >= _d(b)
-
-    @staticmethod
-    def lt(a: Any, b: Any) -> bool:
-        return _d(a) < _d(b)
-
-    @staticmethod
-    def le(a: Any, b: Any) -> bool:
-        return _d(a) <= _d(b)
-
-    @staticmethod
-    def eq(a: Any, b: Any) -> bool:
-        return _d(a) == _d(b)
-
-
-VALUE = _ValueNamespace()
-
-
-def float_locals(v: Value) -> tuple[Any, ...]:
-    """The op table's rule applied to v's data: d v / d parent for each entry of ``v._prev``."""
-    if not v._op:
-        return ()
-    return OPS[v._op].locals(FLOAT, v.data, tuple([p.data for p in v._prev]), v._arg)
-
-
-def local_grads(v: Value) -> tuple[float, ...]:
-    """The local derivatives d v / d parent, one per entry of ``v._prev``, as floats.
-
-    Used by pictures of the adjoint graph; backward multiplies each by v's adjoint.
-    """
-    return tuple(map(float, float_locals(v)))

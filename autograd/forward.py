@@ -17,7 +17,8 @@ from typing import Any
 
 from .backprop import grad
 from .engine import Value, as_number, domain_error, dot
-from .ops import FLOAT, OPS, Op
+from .interpreters import FLOAT
+from .ops import OPS, Op
 
 __all__ = ["Dual", "jvp", "jacobian", "hessian", "hvp"]
 
@@ -30,7 +31,7 @@ def _parts(a: Any) -> tuple[float, float]:
     if cls is float:
         return a, 0.0
     if cls is Value:
-        return a.data, 0.0
+        return a._data, 0.0
     if isinstance(a, numbers.Real):
         return float(a), 0.0
     raise TypeError(f"forward mode: expected a number, a Value or a Dual, got {type(a).__name__}")
@@ -71,8 +72,10 @@ class Dual:
         local = op.locals(FLOAT, z, prim, param)
         t = 0.0
         for d, (_, dt) in zip(local, parts):
-            if dt:
-                t += d * dt
+            if dt:  # a zero tangent adds nothing (even against an infinite derivative)
+                # a structural zero (None) multiplies the tangent as a 0 would: reverse mode
+                # likewise multiplies the 0 adjoint of a node it never reached by what is below
+                t += (0.0 if d is None else d) * dt
         return Dual(z, t)
 
     # arithmetic

@@ -11,14 +11,25 @@ An op ``z = f(x_1, ..., x_n)`` (with an optional constant parameter p, such as t
     check(x_1, ..., x_n[, p]) -> str | None
         why the inputs are outside the domain (the user-facing ops raise with this text)
 
-The same rule is evaluated by several interpreters, as in JAX's autodidax: ``m = FLOAT`` gives
-numbers (``backward()``, forward mode), the engine's ``VALUE`` namespace builds graph nodes (so
-``grad(..., create_graph=True)`` gives derivatives that can be differentiated again), and
-`autograd.symbolic` gives the formula as text for pictures and as Python source for programs
-and for the generated fast path of ``backward()``. The namespace offers every op of this table
-by its ``pyname`` (``m.exp``, ``m.div``, ``m.sign``, ...), ``m.pow(x, y)``, and for branches
-``m.cond(pred, a, b)`` (a where pred holds, else b) with predicates ``m.gt``, ``m.ge``, ``m.lt``,
-``m.le``, ``m.eq`` combined by ``&`` and ``|``. Rules never branch with Python ``if`` on data.
+This file is only the table: it computes nothing about graphs. The rules are evaluated by
+interpreters that pass a different ``m``, as in JAX's autodidax: `autograd.interpreters` gives
+numbers (``m = FLOAT``: ``backward()``, forward mode) and graph nodes (``m = VALUE``:
+``grad(..., create_graph=True)``, so derivatives can be differentiated again), and
+`autograd.symbolic` gives expression trees, printed as math for pictures and as Python for
+generated code (``backward()``'s fast path, programs).
+
+What a rule may use of ``m`` (the `Namespace` contract): every op of this table by its ``pyname``
+(``m.exp``, ``m.div``, ``m.sign``, ...), ``m.pow(x, y)``, ``m.cond(pred, a, b)`` (a where pred
+holds, else b) with predicates ``m.gt``, ``m.ge``, ``m.lt``, ``m.le``, ``m.eq`` combined by ``&``
+and ``|``, and ``m.zero``. Rules never branch with Python ``if`` on data.
+
+**Structural zeros.** ``m.zero`` is a local derivative that is zero by the op's structure, not
+by arithmetic: relu for x <= 0, clamp outside its range, the untaken branch of ``where``, the
+losing side of ``maximum``, sign, ``x ** 0``, abs at 0. Such an argument receives *nothing*: no
+``adjoint * 0`` is computed, so an infinite or nan adjoint upstream does not become nan there
+(as PyTorch's relu, which selects rather than multiplies). ``m.zero`` may be a whole derivative
+or a branch of ``m.cond``, nothing else. A plain ``0.0`` in a rule is a number like any other
+(``inf * 0.0`` is nan).
 
 n-ary ops (``sum``, ``dot``) apply their rule to one group of parents at a time: ``sum`` to each
 parent, ``dot`` to each pair (w_i, x_i).
@@ -27,12 +38,13 @@ parent, ``dot`` to each pair (w_i, x_i).
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Op", "OPS", "FLOAT", "defop", "Namespace"]
+__all__ = ["Op", "OPS", "Namespace", "by_pyname", "register", "check_definition", "ieee"]
 
 _inf = math.inf
 _nan = math.nan
@@ -52,14 +64,14 @@ class Op:
     nary: bool = False  # any number of groups of `arity` parents (sum, dot)
     pyname: str = ""  # identifier used in namespaces and generated source
     builtin: bool = True
-    formula_cache: dict[Any, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.pyname:
             self.pyname = self.name
 
     def locals(self, m: Any, z: Any, args: tuple[Any, ...], param: Any) -> tuple[Any, ...]:
-        """The local derivatives d z / d args[i], evaluated by namespace `m`."""
+        """The local derivatives d z / d args[i], evaluated by namespace `m` (structural zeros
+        are ``m.zero``)."""
         rule = self.rule
         if self.nary:
             k = self.arity
@@ -78,81 +90,41 @@ class Op:
             return rule(m, z, *args, param)  # type: ignore[no-any-return]
         return rule(m, z, *args)  # type: ignore[no-any-return]
 
-    def formula(
-        self, arg_names: list[str] | tuple[str, ...], out_name: str = "z", param: Any = None
-    ) -> tuple[str, ...]:
-        """The local derivative of each parent as text, in the given names (for pictures)."""
-        from .symbolic import formula_text
-
-        return formula_text(self, tuple(arg_names), out_name, param)
-
 
 OPS: dict[str, Op] = {}
+_BY_PYNAME: dict[str, Op] = {}
+
+
+def by_pyname(name: str) -> Op | None:
+    """The op a namespace offers as ``m.<name>`` (None if there is none)."""
+    return _BY_PYNAME.get(name)
 
 
 class Namespace:
-    """A math namespace that evaluates rules: one attribute per op, plus pow, cond and predicates.
+    """The ``m`` a rule is written with. A namespace says how to apply one op (`make`), how to
+    evaluate ``pow``, ``cond`` and the predicates, and what ``zero`` is; ``m.<op>`` for every op
+    of the table (including ops added later with `defop`) is looked up on first use."""
 
-    Subclasses say how one op is applied (`apply`) and how a predicate and a branch are
-    evaluated; `bind` is called for every op of the table, now and when `defop` adds one.
-    """
+    zero: Any = None
 
-    instances: ClassVar[list[Namespace]] = []
-
-    def __init__(self) -> None:
-        Namespace.instances.append(self)
-        for op in OPS.values():
-            self.bind(op)
-
-    def bind(self, op: Op) -> None:
-        if op.pyname not in type(self).__dict__:  # a namespace's own pow/cond/... come first
-            setattr(self, op.pyname, self.make(op))
+    def __getattr__(self, name: str) -> Any:  # only for names not found the ordinary way
+        op = _BY_PYNAME.get(name)
+        if op is None:
+            raise AttributeError(f"a rule's namespace m has no function {name!r} (not an op of the table)")
+        fn = self.make(op)
+        setattr(self, name, fn)
+        return fn
 
     def make(self, op: Op) -> Callable[..., Any]:
         raise NotImplementedError
 
 
-class _FloatNamespace(Namespace):
-    """Rules on floats: every op is its IEEE forward function."""
-
-    def make(self, op: Op) -> Callable[..., Any]:
-        return op.fwd
-
-    @staticmethod
-    def pow(x: float, y: float) -> float:
-        return _pow(x, y)
-
-    @staticmethod
-    def cond(pred: bool, a: Any, b: Any) -> Any:
-        return a if pred else b
-
-    @staticmethod
-    def gt(a: float, b: float) -> bool:
-        return a > b
-
-    @staticmethod
-    def ge(a: float, b: float) -> bool:
-        return a >= b
-
-    @staticmethod
-    def lt(a: float, b: float) -> bool:
-        return a < b
-
-    @staticmethod
-    def le(a: float, b: float) -> bool:
-        return a <= b
-
-    @staticmethod
-    def eq(a: float, b: float) -> bool:
-        return a == b
-
-
-def _register(op: Op) -> Op:
-    if op.name in OPS:
+def register(op: Op) -> Op:
+    """Add `op` to the table (a name may be taken once)."""
+    if op.name in OPS or op.pyname in _BY_PYNAME:
         raise ValueError(f"defop: an op named {op.name!r} exists already")
     OPS[op.name] = op
-    for ns in Namespace.instances:
-        ns.bind(op)
+    _BY_PYNAME[op.pyname] = op
     return op
 
 
@@ -293,7 +265,7 @@ def _op(
     doc: str,
     **kw: Any,
 ) -> Op:
-    return _register(Op(name, arity, fwd, rule, doc, **kw))
+    return register(Op(name, arity, fwd, rule, doc, **kw))
 
 
 # arithmetic
@@ -308,8 +280,12 @@ _op(
     pyname="div",
 )
 _op("neg", 1, lambda x: -x, lambda m, z, x: (-1.0,), "-x")
-_op("sign", 1, _sign, lambda m, z, x: (0.0,), "sign(x) (0 at 0); derivative 0")
-_op("abs", 1, abs, lambda m, z, x: (m.sign(x),), "|x|, with d/dx = 0 at 0 (as PyTorch)")
+_op("sign", 1, _sign, lambda m, z, x: (m.zero,), "sign(x) (0 at 0); derivative 0")
+# abs' is sign(x), and a structural zero at the kink x = 0 (nan stays nan: sign(nan) is nan)
+_op(
+    "abs", 1, abs, lambda m, z, x: (m.cond(m.eq(x, 0.0), m.zero, m.sign(x)),),
+    "|x|, with d/dx = 0 at 0 (as PyTorch)",
+)
 
 
 def _check_powc(x: float, n: float) -> str | None:
@@ -331,19 +307,20 @@ def _check_pow(x: float, y: float) -> str | None:
     return None
 
 
-# x ** n for a number n: n x^(n-1), and exactly 0 for n = 0 (n is a constant, so a Python branch)
+# x ** n for a number n: n x^(n-1), and a structural zero for n = 0 (n is a constant: a Python branch)
 _op(
     "**", 1, _pow,
-    lambda m, z, x, n: (0.0,) if n == 0 else (n * m.pow(x, n - 1),),
+    lambda m, z, x, n: (m.zero,) if n == 0 else (n * m.pow(x, n - 1),),
     "x ** n for a number n (x ≠ 0 if n < 0; x ≥ 0 if n is fractional)",
     check=_check_powc, param=True, pyname="powc",
 )
-# x ** y for a Value y: d/dx = y x^(y-1) (0 at x = y = 0), d/dy = z ln x (0 at x = 0 <= y), as PyTorch;
-# unlike PyTorch, d/dx is not forced to 0 wherever y = 0, so the mixed partial there stays exact (1/x)
+# x ** y for a Value y: d/dx = y x^(y-1), d/dy = z ln x (0 at x = 0 <= y), as PyTorch. At y = 0,
+# d/dx is written y/x: exactly 0 at any base (y x^(y-1) would be 0 * inf at a tiny base), yet still a
+# function of y, so the mixed partial there stays exact (1/x; PyTorch forces d/dx to 0 wherever y = 0)
 _op(
     "pow", 2, _pow,
     lambda m, z, x, y: (
-        m.cond(m.eq(x, 0.0) & m.eq(y, 0.0), 0.0, y * m.pow(x, y - 1.0)),
+        m.cond(m.eq(x, 0.0) & m.eq(y, 0.0), m.zero, m.cond(m.eq(y, 0.0), m.div(y, x), y * m.pow(x, y - 1.0))),
         m.cond(m.eq(x, 0.0) & m.ge(y, 0.0), 0.0, z * m.log(x)),
     ),
     "x ** y for a Value y (x ≥ 0)",
@@ -369,8 +346,8 @@ _op(
 # activations
 _op("tanh", 1, math.tanh, lambda m, z, x: (1.0 - z * z,), "tanh x")
 _op("sigmoid", 1, _sigmoid, lambda m, z, x: (z * (1.0 - z),), "1 / (1 + e^-x), stable for large |x|")
-# relu' is 0 where x <= 0 and 1 elsewhere (nan included), as PyTorch's threshold_backward
-_op("relu", 1, _relu, lambda m, z, x: (m.cond(m.le(x, 0.0), 0.0, 1.0),), "max(0, x) (nan stays nan)")
+# relu' is a structural 0 where x <= 0 and 1 elsewhere (nan included), as PyTorch's threshold_backward
+_op("relu", 1, _relu, lambda m, z, x: (m.cond(m.le(x, 0.0), m.zero, 1.0),), "max(0, x) (nan stays nan)")
 _op(
     "leaky_relu", 1, _leaky_relu,
     lambda m, z, x, s: (m.cond(m.gt(x, 0.0), 1.0, s),),
@@ -390,7 +367,7 @@ _op(
 # clamp passes the gradient where lo <= x <= hi, as PyTorch
 _op(
     "clamp", 1, _clamp,
-    lambda m, z, x, b: (m.cond(m.ge(x, b[0]) & m.le(x, b[1]), 1.0, 0.0),),
+    lambda m, z, x, b: (m.cond(m.ge(x, b[0]) & m.le(x, b[1]), 1.0, m.zero),),
     "x limited to [lo, hi]", param=True,
 )
 
@@ -418,22 +395,22 @@ _op("erf", 1, math.erf, lambda m, z, x: (_TWO_OVER_SQRT_PI * m.exp(-(x * x)),), 
 _op(
     "maximum", 2, _maximum,
     lambda m, z, a, b: (
-        m.cond(m.lt(a, b), 0.0, m.cond(m.eq(a, b), 0.5, 1.0)),
-        m.cond(m.gt(a, b), 0.0, m.cond(m.eq(a, b), 0.5, 1.0)),
+        m.cond(m.lt(a, b), m.zero, m.cond(m.eq(a, b), 0.5, 1.0)),
+        m.cond(m.gt(a, b), m.zero, m.cond(m.eq(a, b), 0.5, 1.0)),
     ),
     "the larger of x and y",
 )
 _op(
     "minimum", 2, _minimum,
     lambda m, z, a, b: (
-        m.cond(m.gt(a, b), 0.0, m.cond(m.eq(a, b), 0.5, 1.0)),
-        m.cond(m.lt(a, b), 0.0, m.cond(m.eq(a, b), 0.5, 1.0)),
+        m.cond(m.gt(a, b), m.zero, m.cond(m.eq(a, b), 0.5, 1.0)),
+        m.cond(m.lt(a, b), m.zero, m.cond(m.eq(a, b), 0.5, 1.0)),
     ),
     "the smaller of x and y",
 )
 _op(
     "where", 3, _where,
-    lambda m, z, c, a, b: (0.0, m.cond(m.gt(c, 0.0), 1.0, 0.0), m.cond(m.gt(c, 0.0), 0.0, 1.0)),
+    lambda m, z, c, a, b: (m.zero, m.cond(m.gt(c, 0.0), 1.0, m.zero), m.cond(m.gt(c, 0.0), m.zero, 1.0)),
     "a where c > 0, else b (d/dc = 0)",
 )
 
@@ -451,31 +428,29 @@ def _nary_dot(*a: float) -> float:
 _op("sum", 1, _nary_sum, lambda m, z, x: (1.0,), "x_1 + ... + x_n as one node", nary=True)
 _op("dot", 2, _nary_dot, lambda m, z, w, x: (x, w), "w_1 x_1 + ... + w_n x_n as one node", nary=True)
 
-FLOAT = _FloatNamespace()
+
+# ---------------------------------------------------------------------------------------------
+# New ops (autograd.defop): what the table asks of them
+# ---------------------------------------------------------------------------------------------
 
 
-def defop(
-    name: str,
-    forward: Callable[..., float],
-    derivative: Callable[..., tuple[Any, ...]],
-    *,
-    arity: int = 1,
-    check: Callable[..., str | None] | None = None,
-    doc: str = "",
-) -> Op:
-    """Register a new scalar op (the engine's `autograd.defop` wraps this and returns a function).
-
-    `forward(*xs) -> float` computes the value on floats; `derivative(m, z, *xs)` returns the
-    local derivatives written with the namespace ``m`` (see the module docstring).
-    """
+def check_definition(name: object, forward: object, derivative: object, arity: object) -> None:
+    """Refuse a new op whose name, functions or arity are not what the table needs."""
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
         raise ValueError(
-            f"defop: the op name must be a Python identifier not starting with '_', got {name!r}"
+            f"defop: the op name must be a Python identifier not starting with '_', got {name!r:.60}"
         )
+    if name in OPS or name in _BY_PYNAME:
+        raise ValueError(f"defop: an op named {name!r} exists already")
     if not callable(forward) or not callable(derivative):
         raise TypeError("defop: forward and derivative must be functions")
-    if not isinstance(arity, int) or not 1 <= arity <= 8:
-        raise ValueError(f"defop: arity must be an int from 1 to 8, got {arity!r}")
+    if isinstance(arity, bool) or not isinstance(arity, int) or not 1 <= arity <= 8:
+        raise ValueError(f"defop: arity must be an int from 1 to 8, got {arity!r:.60}")
+
+
+def ieee(name: str, forward: Callable[..., Any]) -> Callable[..., float]:
+    """A user's forward function made IEEE: a domain error gives nan, an overflow inf; a result
+    that is not a real number is refused, naming the op."""
 
     def fwd(*xs: float) -> float:
         try:
@@ -484,11 +459,13 @@ def defop(
             return _nan
         except OverflowError:
             return _inf
+        if r.__class__ is float:
+            return r  # type: ignore[no-any-return]
+        if not isinstance(r, numbers.Real):
+            raise TypeError(
+                f"defop {name!r}: forward{xs!r:.60} returned {type(r).__name__} {r!r:.40}; "
+                "it must return a real number"
+            )
         return float(r)
 
-    op = Op(name, arity, fwd, derivative, doc or name, check=check, builtin=False)
-    # the rule must be written with the namespace: evaluating it symbolically proves it
-    from .symbolic import formula_text
-
-    formula_text(op, tuple(f"x{i}" for i in range(arity)) if arity > 1 else ("x",), "z", None)
-    return _register(op)
+    return fwd

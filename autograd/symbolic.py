@@ -4,23 +4,28 @@
 (`Expr`). Evaluating an op's rule on symbols named after its arguments gives the rule itself as
 a tree, which `text` prints as math for pictures (``1 - z·z``) and `source` prints as Python
 for generated programs (``(1.0 - z * z)``). Nothing here executes anything.
+
+A structural zero (``m.zero``) is the tree ``Expr("zero")``. Generated code never multiplies by
+it: `nonzero` gives the condition under which a local derivative is not structurally zero and
+the derivative there, so that ``parent_bar += g * d`` is written only under that condition
+(``if not (x <= 0.0): x_bar += g`` for relu).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .ops import OPS, Namespace, Op
 
 __all__ = [
-    "Expr", "SYMBOLIC", "formula_text", "op_table_markdown",
+    "Expr", "SYMBOLIC", "formula", "formula_text", "nonzero", "op_table_markdown",
     "rule_exprs", "source", "source_factor", "text", "var", "var_counts",
 ]
 
 # precedence: higher binds tighter
-_P_COND, _P_OR, _P_AND, _P_CMP, _P_ADD, _P_MUL, _P_NEG, _P_POW, _P_ATOM = range(9)
+_P_COND, _P_OR, _P_AND, _P_NOT, _P_CMP, _P_ADD, _P_MUL, _P_NEG, _P_POW, _P_ATOM = range(10)
 _CMP_TEXT = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤", "eq": "="}
 _CMP_SRC = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "=="}
 _RULE_HINT = (
@@ -30,7 +35,8 @@ _RULE_HINT = (
 
 
 class Expr:
-    """A node of a symbolic expression: kind is var, const, call, bin, neg, cond, cmp, and, or."""
+    """A node of a symbolic expression: kind is var, const, zero (a structural zero), call, bin,
+    neg, cond, cmp, and, or, not."""
 
     __slots__ = ("kind", "args")
 
@@ -40,25 +46,25 @@ class Expr:
 
     # arithmetic builds trees; numbers mix in as constants
     def __add__(self, o: Any) -> Expr:
-        return Expr("bin", "+", self, _e(o))
+        return _node("bin", "+", self, _e(o))
 
     def __radd__(self, o: Any) -> Expr:
-        return Expr("bin", "+", _e(o), self)
+        return _node("bin", "+", _e(o), self)
 
     def __sub__(self, o: Any) -> Expr:
-        return Expr("bin", "-", self, _e(o))
+        return _node("bin", "-", self, _e(o))
 
     def __rsub__(self, o: Any) -> Expr:
-        return Expr("bin", "-", _e(o), self)
+        return _node("bin", "-", _e(o), self)
 
     def __mul__(self, o: Any) -> Expr:
-        return Expr("bin", "*", self, _e(o))
+        return _node("bin", "*", self, _e(o))
 
     def __rmul__(self, o: Any) -> Expr:
-        return Expr("bin", "*", _e(o), self)
+        return _node("bin", "*", _e(o), self)
 
     def __neg__(self) -> Expr:
-        return Expr("neg", self)
+        return _node("neg", self)
 
     def __and__(self, o: Any) -> Expr:
         return Expr("and", self, _e(o))
@@ -114,6 +120,16 @@ def var_counts(e: Expr, counts: dict[str, int] | None = None) -> dict[str, int]:
     return counts
 
 
+def _node(kind: str, *args: Any) -> Expr:
+    """An expression of arithmetic or a call; a structural zero may not be an operand."""
+    if any(a.__class__ is Expr and a.kind == "zero" for a in args):
+        raise TypeError(
+            "a derivative rule used m.zero inside an expression; m.zero (a structural zero) may "
+            "only be a whole local derivative or a branch of m.cond"
+        )
+    return Expr(kind, *args)
+
+
 def _e(x: Any) -> Expr:
     if isinstance(x, Expr):
         return x
@@ -131,15 +147,17 @@ def var(name: str) -> Expr:
 
 
 class _SymbolicNamespace(Namespace):
+    zero = Expr("zero")
+
     def make(self, op: Op) -> Callable[..., Any]:
         def call(*args: Any) -> Expr:
-            return Expr("call", op, *map(_e, args))
+            return _node("call", op, *map(_e, args))
 
         return call
 
     @staticmethod
     def pow(x: Any, y: Any) -> Expr:
-        return Expr("call", "pow", _e(x), _e(y))
+        return _node("call", "pow", _e(x), _e(y))
 
     @staticmethod
     def cond(pred: Any, a: Any, b: Any) -> Expr:
@@ -190,13 +208,51 @@ def rule_exprs(op: Op, arg_names: tuple[str, ...], out_name: str, param: Any) ->
     return tuple(_e(d) for d in ds)
 
 
+def nonzero(e: Expr) -> tuple[Expr | None, Expr] | None:
+    """Where the local derivative `e` is not a structural zero: ``(condition, derivative)``, the
+    condition None when it always holds; None when `e` is a structural zero everywhere.
+
+    ``cond(x <= 0, zero, 1)`` (relu) gives ``(not (x <= 0), 1)``: generated code adds
+    ``g * 1`` to the parent only under that condition, and nothing otherwise.
+    """
+    if e.kind == "zero":
+        return None
+    if e.kind != "cond":
+        return None, e
+    p, a, b = e.args
+    na, nb = nonzero(a), nonzero(b)
+    if na is None and nb is None:
+        return None
+    if na is None:
+        assert nb is not None
+        return _both(Expr("not", p), nb[0]), nb[1]
+    if nb is None:
+        return _both(p, na[0]), na[1]
+    if na[0] is None and nb[0] is None:
+        return None, Expr("cond", p, na[1], nb[1])
+    when_a, when_b = _both(p, na[0]), _both(Expr("not", p), nb[0])
+    return Expr("or", when_a, when_b), Expr("cond", p, na[1], nb[1])
+
+
+def _both(p: Expr, q: Expr | None) -> Expr:
+    return p if q is None else Expr("and", p, q)
+
+
+_FORMULAS: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
+def formula(op: Op, arg_names: Sequence[str], out_name: str = "z", param: Any = None) -> tuple[str, ...]:
+    """The local derivative of each argument of `op` as math text (`formula_text`)."""
+    return formula_text(op, tuple(arg_names), out_name, param)
+
+
 def formula_text(op: Op, arg_names: tuple[str, ...], out_name: str, param: Any) -> tuple[str, ...]:
     """The local derivative of each argument as math text, e.g. ``("1 - z·z",)`` for tanh.
 
     For n-ary ops with more names than one group, the group's rule is applied to each group.
     """
-    key = (arg_names, out_name, repr(param))
-    hit = op.formula_cache.get(key)
+    key = (op, arg_names, out_name, repr(param))
+    hit = _FORMULAS.get(key)
     if hit is not None:
         return hit
     if op.nary and len(arg_names) != op.arity:
@@ -207,8 +263,8 @@ def formula_text(op: Op, arg_names: tuple[str, ...], out_name: str, param: Any) 
         out = tuple(text(per[i][j]) for j in range(k) for i in range(n))
     else:
         out = tuple(text(d) for d in rule_exprs(op, arg_names, out_name, param))
-    if len(op.formula_cache) < 256:
-        op.formula_cache[key] = out
+    if len(_FORMULAS) < 4096:
+        _FORMULAS[key] = out
     return out
 
 
@@ -271,6 +327,11 @@ def _print(e: Expr, st: dict[str, Any]) -> tuple[str, int]:
     if k == "const":
         s = st["num"](a[0])
         return s, (_P_ATOM if not s.startswith("-") else _P_NEG)
+    if k == "zero":
+        return ("0.0" if st["src"] else "0"), _P_ATOM
+    if k == "not":
+        s, p = _print(a[0], st)
+        return f"not {s}" if p == _P_ATOM else f"not ({s})", _P_NOT
     if k == "neg":
         s, p = _print(a[0], st)
         return "-" + _wrap(s, p, _P_NEG + (1 if st["src"] else 0)), _P_NEG

@@ -22,8 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..backprop import sweep, toposort
-from ..engine import Scope, Value
+from ..context import Scope
+from ..engine import Value
 from ..ops import OPS
+from ..symbolic import formula_text
 
 __all__ = [
     "DEFAULT_MAX_NODES",
@@ -941,7 +943,7 @@ def _formula(v: Value, prev: tuple[Value, ...], names: list[str], out: str) -> t
     and the real names are put in afterwards."""
     slots = [f"\ue000{k}\ue001" for k in range(len(names) + 1)]
     try:
-        texts = OPS[v._op].formula(slots[:-1], slots[-1], v._arg)
+        texts = formula_text(OPS[v._op], tuple(slots[:-1]), slots[-1], v._arg)
     except Exception:  # an op without a text form (a user's defop): the number alone
         return tuple("" for _ in prev)
     every = [*names, out]

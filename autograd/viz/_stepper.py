@@ -13,6 +13,7 @@ from typing import Any, Literal
 from ..backprop import sweep, toposort
 from ..engine import Value
 from ..ops import OPS
+from ..symbolic import formula_text
 from ._layout import simple_svg
 from ._model import (
     Contribution,
@@ -39,7 +40,7 @@ def rule_text(v: Value, k: int, names: list[str], out: str) -> str:
     op = OPS.get(v._op)
     if op is None:
         return f"∂{out}/∂{names[k]}"
-    return op.formula(names, out, v._arg)[k]
+    return formula_text(op, tuple(names), out, v._arg)[k]
 
 
 def replay(order: list[Value]) -> tuple[list[Step], list[float]]:
