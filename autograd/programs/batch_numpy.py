@@ -124,6 +124,8 @@ def np_source(e: Expr, names: dict[str, str]) -> str:
         return f"where({', '.join(np_source(x, names) for x in a)})"
     if k == "cmp":
         return f"({np_source(a[1], names)} {_CMP[a[0]]} {np_source(a[2], names)})"
+    if k == "not":
+        return f"(~{np_source(a[0], names)})"
     if k in ("and", "or"):
         return f"({np_source(a[0], names)} {'&' if k == 'and' else '|'} {np_source(a[1], names)})"
     raise AssertionError(k)
