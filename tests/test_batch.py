@@ -423,3 +423,15 @@ def test_numpy_backend_without_numpy(mlp_tracer: Tracer, monkeypatch: Any) -> No
     monkeypatch.setitem(sys.modules, "numpy", None)
     with pytest.raises(ImportError, match=r"pip install 'adjointgrad\[fast\]'"):
         mlp_tracer.batch([[0.1, 0.2]], [1.0], backend="numpy")
+
+
+# -- W7 (the benchmark's batch row) ---------------------------------------------------------------
+
+
+def test_w7_batch_step_follows_the_hand_written_step() -> None:
+    from demos import benchmark
+
+    r = benchmark.w7_size(100, 1, 4)
+    assert r["agree"] <= 1e-9 and r["hand"] > 0 and r["batch"] > 0
+    g = benchmark.w7_grads(30)
+    assert g["diff"] <= 1e-12
