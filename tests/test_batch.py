@@ -16,44 +16,24 @@ import pytest
 
 import autograd
 from autograd import Value
+from autograd.program import _build, _flatten
 from autograd.programs import batch as B
+from demos.benchmark import _BatchStandIn
 
 np = pytest.importorskip("numpy")  # CI installs it (the test extra); the python path hides it below
 
-try:  # the tracer's pieces: program.py now, the programs package once it lands
-    from autograd.program import _build, _flatten, _Recorder
-except ImportError:  # pragma: no cover
-    from autograd.programs.trace import _build, _flatten, _Recorder  # type: ignore[no-redef]
 
-
-class Traced:
-    """A traced variant as `batch` reads it (shape, inputs, graph, guards)."""
-
-    def __init__(self, shape: Any, inputs: list[Value], order: list[Value], guards: list[Any]) -> None:
-        self.shape, self.inputs, self.order, self.guards = shape, inputs, order, guards
-
-
-class Tracer:
-    """The smallest tracer `run_batch` needs (until Program.batch is wired in)."""
+class Tracer(_BatchStandIn):
+    """A traced function with ``batch`` (the benchmark's stand-in until Program.batch is wired),
+    counting its traces."""
 
     def __init__(self, fn: Any, *example: Any) -> None:
-        self.fn, self.variants, self.traces = fn, [], 0
-        self.trace(example)
+        self.traces = 0
+        super().__init__(fn, example)
 
-    def trace(self, args: tuple[Any, ...]) -> Traced:
-        nums: list[float] = []
-        shape = [_flatten(a, f"argument {i}", nums) for i, a in enumerate(args)]
-        inputs = [Value(x) for x in nums]
-        it = iter(inputs)
-        with _Recorder(self.fn, set(inputs)) as rec:
-            out = self.fn(*[_build(s, it) for s in shape])
-        t = Traced(shape, inputs, autograd.toposort(out), rec.guards)
-        self.variants.insert(0, t)
+    def trace(self, args: tuple[Any, ...]) -> Any:
         self.traces += 1
-        return t
-
-    def batch(self, *args: Any, backend: str | None = None) -> Any:
-        return B.run_batch(args, self.variants, self.trace, backend=backend)
+        return super().trace(args)
 
 
 @pytest.fixture(params=["numpy", "python"])
