@@ -1,29 +1,19 @@
 """Batches: one example's traced program run over N examples at once.
 
-``program.batch(*args)`` takes, for each argument of the traced function, a sequence of N
-examples shaped like the traced example (a list, or a numpy array with the examples along its
-first axis) and returns ``(values, grads)``: the N values, and each example's gradient with
-respect to the arguments (shaped like `args`). Into the ``.grad`` of every leaf the function
-captured (its parameters) it adds the gradient of the sum of the N values, as
-``autograd.sum([fn(*a) for a in examples]).backward()`` would.
+``program.batch(*args)`` takes, for each argument, a sequence of N examples shaped like the traced
+example (a list, or a numpy array with the examples along its first axis) and returns ``(values,
+grads)``: the N values and each example's gradient with respect to the arguments (shaped like
+`args`). It adds the gradient of the sum of the values into the ``.grad`` of every captured leaf
+(the parameters), as ``autograd.sum([fn(*a) for a in examples]).backward()`` would.
 
-A traced graph splits in two (`batch_numpy.Graph`): the *shared* part, which does not depend on
-the example (parameters, constants, an L2 penalty), is computed once, on floats, with the op
-table's rules; the *varying* part runs over all the examples at once:
+The shared part of the graph (`batch_numpy.Graph`: what does not depend on the example) runs once
+per batch; the varying part runs on numpy (``adjointgrad[fast]``, `batch_numpy.NumpyProgram`: one
+array operation per op and level, a layer as one matrix product) or, without numpy, as a
+generated Python function called once per example (`PythonProgram`). Both give the same numbers
+to rounding; `default_backend()` says which runs, ``backend=`` chooses.
 
-- on numpy (``pip install 'adjointgrad[fast]'``), as a program of array operations, one line per
-  op and level, a layer's dot products as one matrix product (`batch_numpy.NumpyProgram`);
-- without numpy, as a generated Python function of one example, called once per example
-  (`PythonProgram`: the same operations as ``backward()``, example after example).
-
-Both give the same numbers (to rounding: numpy adds in other orders); `default_backend()` says
-which one ``batch`` uses, and ``backend="python"`` or ``"numpy"`` chooses. The examples' values
-and gradients are new numbers: the traced program's leaves are left alone.
-
-Guards. A traced function may branch on numbers (each comparison is a guard of its variant).
-The guards are evaluated for the whole batch; the examples for which a guard of one variant
-fails are run through the next variant of the same shape, and what is left is traced again
-(with its first example), until every example has run through the variant of its own branch.
+Guards are evaluated for the whole batch; the examples a variant refuses go to the next variant of
+the same shape, and what is left is traced again from its first example.
 """
 
 from __future__ import annotations
@@ -50,9 +40,8 @@ BACKENDS = ("numpy", "python")
 
 
 class Variant(Protocol):
-    """What a traced variant offers: the example's shape (as the tracer flattens arguments:
-    None for a number, a list of shapes for a list), its input leaves (one per number, in
-    order), its graph in topological order (root last) and its guards (a, op, b, result)."""
+    """A traced variant: the example's shape (None for a number, a list of shapes for a list), its
+    input leaves (one per number), its graph (topological, root last), its guards (a, op, b, result)."""
 
     shape: Any
     inputs: Sequence[Value]
@@ -282,6 +271,7 @@ class _Args:
         self.np = np
         self.arrays = [type(a).__name__ == "ndarray" and type(a).__module__ == "numpy" for a in args]
         self.shape: list[Any] = []
+        self.sizes: list[int] = []
         cols: list[Any] = []  # numpy: one (n_i, N) block per argument; python: per-example tuples
         self.N = -1
         for i, a in enumerate(args):
@@ -293,8 +283,8 @@ class _Args:
                 )
             self.N = n
             self.shape.append(sh)
+            self.sizes.append(len(flat[0]) if np is None else flat.shape[0])
             cols.append(flat)
-        self.sizes = [len(_count(sh)) for sh in self.shape]
         if np is not None:
             self.X = np.concatenate(cols, axis=0) if cols else np.zeros((0, self.N))
         else:
@@ -371,10 +361,6 @@ class _Args:
         return values, (out[0] if len(out) == 1 else tuple(out))
 
 
-def _count(shape: Any) -> list[None]:
-    return [None] if shape is None else [x for s in shape for x in _count(s)]
-
-
 # -- running ---------------------------------------------------------------------------------------
 
 _CACHE: OrderedDict[int, tuple[Any, Graph, dict[str, Any]]] = OrderedDict()
@@ -382,27 +368,21 @@ _CACHE_MAX = 64
 _cache_lock = threading.Lock()
 
 
-def _programs(v: Variant) -> tuple[Graph, dict[str, Any]]:
-    with _cache_lock:
-        hit = _CACHE.get(id(v))
-        if hit is not None and hit[0] is v:
-            _CACHE.move_to_end(id(v))
-            return hit[1], hit[2]
-        g = Graph(v.order, v.inputs, v.guards)
-        _CACHE[id(v)] = (v, g, {})
-        while len(_CACHE) > _CACHE_MAX:
-            _CACHE.popitem(last=False)
-        return g, _CACHE[id(v)][2]
-
-
 def _program(v: Variant, backend: str) -> tuple[Graph, PythonProgram, Any]:
     """The variant's Graph, its Python program and (numpy backend) its numpy program; built once."""
-    g, progs = _programs(v)
-    if "python" not in progs:
-        progs["python"] = PythonProgram(g)
-    if backend == "numpy" and "numpy" not in progs:
-        progs["numpy"] = NumpyProgram(g)
-    return g, progs["python"], progs.get(backend)
+    with _cache_lock:
+        hit = _CACHE.get(id(v))
+        if hit is None or hit[0] is not v:
+            hit = _CACHE[id(v)] = (v, Graph(v.order, v.inputs, v.guards), {})
+            while len(_CACHE) > _CACHE_MAX:
+                _CACHE.popitem(last=False)
+        _CACHE.move_to_end(id(v))
+        g, progs = hit[1], hit[2]
+        if "python" not in progs:
+            progs["python"] = PythonProgram(g)
+        if backend == "numpy" and "numpy" not in progs:
+            progs["numpy"] = NumpyProgram(g)
+        return g, progs["python"], progs.get(backend)
 
 
 def run_batch(
@@ -483,14 +463,14 @@ def _numpy_step(
     V = prog.forward(X, Sa)
     ok = np.ones(len(rem), dtype=bool)
     if g.guards:
-        ok = np.broadcast_to(prog.guards(V, Sa), ok.shape).copy()
+        ok = np.broadcast_to(prog.run("guards", V, Sa), ok.shape).copy()
         ok[rem == forced] = True
         if not ok.all() and ok.any():
             V = prog.forward(X[:, ok], Sa)
     take = rem[ok]
     if len(take):
-        prog.checks(V, Sa, take)
-        vals, G, AS = prog.backward(V, Sa)
+        prog.run("checks", V, Sa, take)
+        vals, G, AS = prog.run("backward", V, Sa, prog.buffers(len(take))[1])
         values[take] = vals
         grads[:, take] = G
         pending.append((g.leaf_values, py.shared_backward(S, AS.tolist())))

@@ -1,19 +1,15 @@
 """A traced graph as a numpy program over a whole batch: one array operation per line.
 
-`Graph` reads a graph once (topological order, root last) and sorts its nodes into two kinds:
-*varying* nodes depend on the example (the inputs and everything computed from them), *shared*
-nodes do not (parameters, constants and what is computed from them alone). Both batch paths
-(`autograd.programs.batch`) use it; this module is the lower of the two and never imports numpy
-at import time: `NumpyProgram` imports it when it is built.
+`Graph` reads a graph once and splits it: *varying* nodes depend on the example (the inputs and
+what is computed from them), *shared* nodes do not (parameters, constants, what is computed from
+them alone). Both batch paths use it; numpy is imported only when a `NumpyProgram` is built.
 
-`NumpyProgram` writes the varying part as numpy source. Every varying node is a row of the array
-``V`` (rows x examples); nodes of the same op and level (the longest path from an input) are
-computed by one line over a block of rows, so a layer's ``+ b`` or ``relu`` is one line, and the
-dot products of one layer (the same input vector, shared weights) are one matrix product. The
-backward lines are printed from each op's rule in `autograd.ops` (`contribution` distributes the
-adjoint into the rule's branches, so a branch inside an op is a select, ``where``, and a structural
-zero adds nothing). Adjoints of varying nodes are rows of ``A``; what reaches a shared node is
-summed over the examples into ``AS`` (one number per shared node).
+`NumpyProgram` writes the varying part as numpy source: every varying node is a row of ``V``
+(rows x examples); the nodes of one op and level are one line over a block of rows (a layer's
+``+ b``, its ``relu``), a layer's dot products (one varying vector, shared weight rows) one
+matrix product. Backward lines are printed from the op table's rules (`contribution`: a branch is
+a select, ``where``; a structural zero adds nothing); adjoints reaching a shared node are summed
+over the examples into ``AS``.
 """
 
 from __future__ import annotations
@@ -25,7 +21,7 @@ from typing import Any
 from ..codegen import run_source
 from ..engine import Value, domain_error
 from ..ops import OPS, Op
-from ..symbolic import Expr, rule_exprs, var
+from ..symbolic import Expr, rule_exprs, var, var_counts
 
 __all__ = ["Graph", "NumpyProgram", "contribution", "GRADIENT"]
 
@@ -33,13 +29,9 @@ GRADIENT = var("_g")  # the adjoint of the node being differentiated, in printed
 
 
 class Graph:
-    """One example's graph, read once: ops, parents (indices), parameters, kinds, slots.
-
-    ``var[k]``: node k varies with the example. Inputs are rows ``0..n_inputs-1`` in the order of
-    `inputs`; shared leaves, then shared inner nodes, get the slots ``0, 1, ...`` (``slot[k]``).
-    Guards become ``(node, op, node or number, result)``. Only the labels and the shared leaves
-    are kept, not the graph.
-    """
+    """One example's graph: ops, parents, parameters; ``var[k]`` (node k varies with the example);
+    inputs are rows ``0..n_inputs-1``, shared leaves then shared inner nodes have ``slot[k]``;
+    guards ``(node, op, node or number, result)``. Keeps the labels and shared leaves, not the graph."""
 
     def __init__(self, order: Sequence[Value], inputs: Sequence[Value], guards: Sequence[Any] = ()) -> None:
         index = {v: k for k, v in enumerate(order)}
@@ -69,14 +61,13 @@ class Graph:
             self.guards.append((index[g.a], g.op, rhs, bool(g.result)))
 
     def nodes_named(self, ks: Sequence[int]) -> list[Value]:
-        """Unattached Values carrying the labels of nodes `ks` (for `domain_error`'s message)."""
+        """Values carrying the labels of nodes `ks` (for `domain_error`'s message)."""
         return [Value(0.0, label=self.labels[k]) for k in ks if self.labels[k]]
 
 
 def contribution(g: Expr, d: Expr) -> Expr | None:
-    """``g * d`` with g moved into the branches of d: ``cond(p, a, b)`` becomes
-    ``cond(p, g a, g b)``, so a branch is a select; a structural zero (``Expr("zero")``) adds
-    nothing (None when nothing at all is added; 0.0 in a branch); 1 and -1 fold."""
+    """``g * d`` with g moved into d's branches (``cond(p, g a, g b)``: a select); a structural zero
+    adds nothing (None if nothing at all, 0.0 in a branch); 1 and -1 fold."""
     if d.kind == "zero":
         return None
     if d.kind == "cond":
@@ -132,9 +123,8 @@ def np_source(e: Expr, names: dict[str, str]) -> str:
 
 
 def numpy_forwards(np: Any) -> dict[str, Callable[..., Any]]:
-    """The built-in ops' forward rules on arrays, IEEE as in `autograd.ops` (inf and nan, never an
-    error; warnings are silenced while a batch runs). Ops missing here (erf and gelu: numpy has no
-    erf; ops made by `defop`) run their float forward element by element."""
+    """The built-in ops' forwards on arrays, IEEE as in `autograd.ops`. Ops missing here (erf, gelu:
+    numpy has no erf; `defop` ops) run their float forward element by element."""
     where, absolute, exp = np.where, np.absolute, np.exp
 
     def sigmoid(x: Any) -> Any:
@@ -182,10 +172,8 @@ def numpy_env(np: Any) -> dict[str, Any]:
 def _domain(
     np: Any, op: Op, z: Any, args: tuple[Any, ...], param: Any, nodes: list[list[Value]], ex: Any
 ) -> None:
-    """Raise as the eager op would, naming the example, if some example is outside op's domain.
-
-    Only candidates are checked one by one: results that are not finite (every built-in op's
-    domain error gives inf or nan here), and for ``pow`` also bases <= 0; all for `defop` ops."""
+    """Raise as the eager op would, naming the example, if one is outside op's domain. Checked one
+    by one: non-finite results (a built-in op's domain error gives inf or nan), pow's bases <= 0."""
     check = op.check
     assert check is not None
     bad = ~np.isfinite(z)
@@ -208,12 +196,10 @@ def _domain(
 class NumpyProgram:
     """The varying part of a `Graph` as numpy source (``source``), built once, run on any N.
 
-    ``forward(X, S)`` computes every row from the inputs X (n_inputs x N) and the shared values
-    S; ``guards(V, S)`` says which examples take the traced branches; ``checks(V, S, ex)``
-    raises for an example outside an op's domain (ex: the examples' indices in the batch);
-    ``backward(V, S)`` gives the values, the inputs' adjoints and the shared nodes' summed
-    adjoints.
-    """
+    ``forward(X, S)``: every row from the inputs X (n_inputs x N) and the shared values S; then
+    ``run(part, ...)``: ``"guards"`` (V, S): which examples take the traced branches; ``"checks"``
+    (V, S, ex): raise for an example outside an op's domain (ex: the examples' indices);
+    ``"backward"`` (V, S, A): the values, the inputs' adjoints, the shared nodes' summed adjoints."""
 
     def __init__(self, g: Graph) -> None:
         import numpy as np
@@ -225,7 +211,6 @@ class NumpyProgram:
         self.row: dict[int, int] = dict(g.input_row)
         self.nrows = g.n_inputs
         self.started: set[int] = set()
-        fwd: list[str] = []
         self.promoted: dict[int, int] = {}  # shared node -> its row, for n-ary sides mixing kinds
         lines = self.plan()
         pre: list[str] = []
@@ -234,35 +219,30 @@ class NumpyProgram:
             a = rows[0][1]
             slots = self.const([self.g.slot[k] for k, _ in rows])
             pre.append(f"    V[{a}:{a + len(rows)}] = S[{slots}][:, None]  # shared nodes, as rows")
-        checks: list[str] = []
-        for line in lines:
-            fwd.append(line.forward(self))
-            if line.op.check is not None and line.kind == "op":
-                checks.append(line.check(self))
+        fwd = [line.forward(self) for line in lines]
+        checks = [line.check(self) for line in lines if line.op.check is not None and line.kind == "op"]
         back = self.backward_source(lines)
         out = ["def forward(V, S):", *pre, *(fwd or ["    pass"]), ""]
         out += ["def guards(V, S):", "    ok = np.ones(V.shape[1], dtype=bool)"]
+        def val(k: int | float) -> str:  # a node's row or shared number, or a number
+            if not isinstance(k, int):
+                return _num(k)
+            return f"V[{self.row[k]}]" if g.var[k] else f"S[{g.slot[k]}]"
+
         for a, op, b, result in g.guards:
-            test = f"{self.ref(a, 'V[{}]')} {op} {self.ref(b, 'V[{}]') if isinstance(b, int) else _num(b)}"
+            test = f"{val(a)} {op} {val(b)}"
             out.append(f"    ok &= {test}" if result else f"    ok &= ~({test})")
         out += ["    return ok", "", "def checks(V, S, ex):", *(checks or ["    pass"]), ""]
         self.source = "\n".join(out + back)
         self.env["np"] = np
         ns = run_source(self.source, "batch", self.env)
-        self._fwd, self._guards = ns["forward"], ns["guards"]
-        self._checks, self._bwd = ns["checks"], ns["backward"]
-
-    # -- pieces of source ---------------------------------------------------------------------
+        self.fns = {part: ns[part] for part in ("forward", "guards", "checks", "backward")}
 
     def const(self, x: Any) -> str:
         name = f"_c{self.consts}"
         self.consts += 1
         self.env[name] = self.np.asarray(x, dtype=self.np.intp) if isinstance(x, list) else x
         return name
-
-    def ref(self, k: int, fmt: str) -> str:
-        """A node's value for a guard: its row, or its shared number."""
-        return fmt.format(self.row[k]) if self.g.var[k] else f"S[{self.g.slot[k]}]"
 
     def rows(self, rs: list[int], array: str = "V", bcast: bool = True) -> str:
         """A block of rows: a slice when contiguous, a broadcast row when all the same."""
@@ -285,18 +265,13 @@ class NumpyProgram:
     def side_row(self, k: int) -> int:
         return self.row[k] if self.g.var[k] else self.promoted[k]
 
-    def alloc(self, n: int) -> int:
-        a = self.nrows
-        self.nrows += n
-        return a
-
     # -- scatter: add a contribution to the adjoints of rows, or of shared nodes -------------
 
     def add_rows(self, rs: list[int], c: str, out: list[str]) -> None:
         """``A[rs] += c`` (c: one row per entry of rs), writing rows not yet started."""
         fresh = [r for r in dict.fromkeys(rs) if r not in self.started]
         if len(set(rs)) == len(rs):
-            tgt = self.rows(rs, "A") if len(rs) > 1 else f"A[{rs[0]}:{rs[0] + 1}]"
+            tgt = self.rows(rs, "A")
             if len(fresh) == len(rs):
                 out.append(f"    {tgt} = {c}")
             else:
@@ -319,7 +294,7 @@ class NumpyProgram:
         else:
             out.append(f"    add_at(AS, {self.const(slots)}, {c})")
 
-    def add_to(self, ks: list[int], c: str, out: list[str], per_row: str = "") -> None:
+    def add_to(self, ks: list[int], c: str, out: list[str]) -> None:
         """Contribution c (one row per node of ks; for shared nodes summed over the examples)."""
         if self.g.var[ks[0]] or ks[0] in self.promoted:
             self.add_rows([self.side_row(k) for k in ks], c, out)
@@ -340,15 +315,10 @@ class NumpyProgram:
                 h = len(ps) // (1 if op == "sum" else 2)
                 sides = [ps] if op == "sum" else [ps[:h], ps[h:]]
                 kinds = []
-                for side in sides:
-                    vs = [g.var[p] for p in side]
-                    if all(vs) or not any(vs):
-                        kinds.append("V" if vs[0] else "S")
-                        continue
-                    kinds.append("V")
-                    for p in side:
-                        if not g.var[p] and p not in self.promoted:
-                            self.promoted[p] = -1
+                for side in sides:  # a side mixing kinds reads its shared nodes as rows
+                    kinds.append("V" if any(g.var[p] for p in side) else "S")
+                    if kinds[-1] == "V":
+                        self.promoted.update({p: -1 for p in side if not g.var[p]})
                 sig: tuple[Any, ...] = (h, *kinds)
             else:
                 sig = tuple(g.var[p] for p in ps)
@@ -397,11 +367,8 @@ class NumpyProgram:
         out.append(f"    return V[{root_row}], A[:{g.n_inputs}], AS")
         return out
 
-    # -- running -----------------------------------------------------------------------------
-
     def buffers(self, N: int) -> tuple[Any, Any]:
-        """V and A for N examples, kept for the next call of the same size (batches run under
-        the gradient lock, and what is returned from them is copied out)."""
+        """V and A for N examples, kept for the next call (batches hold the gradient lock)."""
         if self._buffers is None or self._buffers[0].shape[1] != N:
             self._buffers = (self.np.empty((self.nrows, N)), self.np.empty((self.nrows, N)))
         return self._buffers
@@ -409,21 +376,13 @@ class NumpyProgram:
     def forward(self, X: Any, S: Any) -> Any:
         V = self.buffers(X.shape[1])[0]
         V[: self.g.n_inputs] = X
-        with self.np.errstate(all="ignore"):
-            self._fwd(V, S)
+        self.run("forward", V, S)
         return V
 
-    def guards(self, V: Any, S: Any) -> Any:
+    def run(self, part: str, *args: Any) -> Any:
+        """Run the generated forward, guards, checks or backward (with IEEE warnings silenced)."""
         with self.np.errstate(all="ignore"):
-            return self._guards(V, S)
-
-    def checks(self, V: Any, S: Any, ex: Any) -> None:
-        with self.np.errstate(all="ignore"):
-            self._checks(V, S, ex)
-
-    def backward(self, V: Any, S: Any) -> tuple[Any, Any, Any]:
-        with self.np.errstate(all="ignore"):
-            return self._bwd(V, S, self.buffers(V.shape[1])[1])  # type: ignore[no-any-return]
+            return self.fns[part](*args)
 
 
 class _Line:
@@ -435,7 +394,7 @@ class _Line:
         self.kind, self.ks, self.sig = kind, ks, sig
         self.op = OPS[g.ops[ks[0]]]
         self.param = g.params[ks[0]]
-        self.a = p.alloc(len(ks))
+        self.a, p.nrows = p.nrows, p.nrows + len(ks)
         for i, k in enumerate(ks):
             p.row[k] = self.a + i
         self.block = f"[{self.a}:{self.a + len(ks)}]"
@@ -524,11 +483,8 @@ class _Line:
         argn = tuple(f"x{j}" for j in range(len(args)))
         names = {"_g": "_g", "z": "_z"}
         exprs = rule_exprs(self.op, argn, "z", self.param if self.op.param else None)
-        used: set[str] = set()
         cs = [contribution(GRADIENT, d) for d in exprs]
-        for c in cs:
-            if c is not None:
-                _names(c, used)
+        used = var_counts(Expr("call", "list", *[c for c in cs if c is not None]))
         if "z" in used:
             out.append(f"    _z = V{self.block}")
         for j, a in enumerate(args):
@@ -540,10 +496,3 @@ class _Line:
                 continue
             p.add_to([g.parents[k][j] for k in ks], np_source(c, names), out)
 
-
-def _names(e: Expr, used: set[str]) -> None:
-    if e.kind == "var":
-        used.add(e.args[0])
-    for a in e.args:
-        if isinstance(a, Expr):
-            _names(a, used)
