@@ -15,7 +15,9 @@ user runs it):
   W4  bytes per node (tracemalloc) while the W2 chain is alive (after forward; and after backward);
   W6  one training step of microgpt's GPT (names, 4192 parameters, Adam) three ways: on an engine
       written the way microgpt writes its own, as nn.GPT, and microgpt's model code on
-      autograd.Value (mean ms/step over the same documents; the losses must agree to 1e-12).
+      autograd.Value (mean ms/step over the same documents; the losses must agree to 1e-12);
+  W7  W1's step over 100, 2,000 and 20,000 moons points as one batch program (program.batch, numpy)
+      against the same step written by hand; per-example gradients against a loop of backward().
 "hand" is the same computation written by hand on plain Python floats, with no graph objects.
 """
 
@@ -703,6 +705,126 @@ def w6(n_steps: int, rounds: int) -> dict[str, Any]:
     return out
 
 
+# --- W7: a full-batch step as one batch program (program.batch) --------------------------------
+
+
+class _BatchStandIn:
+    """``autograd.trace(fn, *example)`` with a ``batch`` method, for as long as the traced Program
+    does not have one yet (the programs package wires `autograd.programs.batch.run_batch` in)."""
+
+    def __init__(self, fn: Callable[..., Any], example: tuple[Any, ...]) -> None:
+        self.fn, self.variants = fn, []  # type: ignore[var-annotated]
+        self.trace(example)
+
+    def trace(self, args: tuple[Any, ...]) -> Any:
+        from types import SimpleNamespace
+
+        from autograd.program import _build, _flatten, _Recorder
+
+        nums: list[float] = []
+        shape = [_flatten(a, f"argument {i}", nums) for i, a in enumerate(args)]
+        inputs = [Value(x) for x in nums]
+        it = iter(inputs)
+        with _Recorder(self.fn, set(inputs)) as rec:
+            out = self.fn(*[_build(s, it) for s in shape])
+        v = SimpleNamespace(shape=shape, inputs=inputs, order=autograd.toposort(out), guards=rec.guards)
+        self.variants.insert(0, v)
+        return v
+
+    def batch(self, *args: Any, backend: str | None = None) -> tuple[Any, Any]:
+        from autograd.programs.batch import run_batch
+
+        return run_batch(args, self.variants, self.trace, backend=backend)
+
+
+def batch_program(fn: Callable[..., Any], *example: Any) -> Any:
+    """The traced program of `fn`, whose ``batch`` runs a whole batch."""
+    program = autograd.trace(fn, *example)
+    return program if hasattr(program, "batch") else _BatchStandIn(fn, example)
+
+
+def w7_program(model: Any, n: int, alpha: float) -> tuple[Any, list[Value]]:
+    """W1's loss as the sum of one share per point: hinge / n + L2 / n (the L2 term does not
+    depend on the point, so the batch computes it once)."""
+    params = model.parameters()
+
+    def share(x: list[Value], y: Value) -> Value:
+        score: Value = model(x)
+        return (1 - y * score).relu() * (1.0 / n) + (alpha / n) * autograd.dot(params, params)
+
+    return batch_program(share, [0.0, 0.0], 1.0), params
+
+
+def w7_step(
+    program: Any, params: list[Value], X: Any, Y: Any, lr: float, backend: str | None = None
+) -> float:
+    """One full-batch step: values and gradients of every point at once, then SGD."""
+    for p in params:
+        p.grad = 0.0
+    values, _ = program.batch(X, Y, backend=backend)
+    for p in params:
+        p.data -= lr * p.grad
+    return float(sum(values))
+
+
+def w7_size(n: int, reps: int, steps: int) -> dict[str, Any]:
+    """W7 at n points: hand-written step and batch step from the same weights, side by side."""
+    import numpy as np
+
+    net, lr, alpha = [2, 16, 16, 1], 0.5, 1e-4
+    X, Y = moons(n)
+    Xa, Ya = np.array(X), np.array(Y)
+    hp, model = init_params(net), engine_model(init_params(net))
+    program, params = w7_program(model, n, alpha)
+    lh = [hand_step(hp, X, Y, lr, alpha) for _ in range(steps)]
+    lb = [w7_step(program, params, Xa, Ya, lr) for _ in range(steps)]
+    out: dict[str, Any] = {"agree": max(abs(a - b) / max(1.0, abs(a)) for a, b in zip(lh, lb))}
+    assert out["agree"] <= 1e-9, (lh, lb)
+    out["hand"] = out["batch"] = math.inf
+    for _ in range(reps):  # alternated, so that both sides see the same load
+        out["hand"] = min(out["hand"], best_of(lambda: hand_step(hp, X, Y, lr, alpha), 1))
+        out["batch"] = min(out["batch"], best_of(lambda: w7_step(program, params, Xa, Ya, lr), 3))
+    out["python"] = best_of(lambda: w7_step(program, params, X, Y, lr, "python"), 1) if n <= 2000 else None
+    return out
+
+
+def w7_grads(n: int) -> dict[str, float]:
+    """Per-example gradients d share / d (x, y) of n points: program.batch against a loop of
+    backward() calls (the batch timed once its program is built; the build timed too)."""
+    import numpy as np
+
+    alpha = 1e-4
+    X, Y = moons(n)
+    model = engine_model(init_params([2, 16, 16, 1]))
+    program, params = w7_program(model, n, alpha)
+    Xa, Ya = np.array(X), np.array(Y)
+    t = time.perf_counter()
+    program.batch(Xa[:1], Ya[:1])
+    build = time.perf_counter() - t
+    t = time.perf_counter()
+    _, (gx, gy) = program.batch(Xa, Ya)
+    took = time.perf_counter() - t
+    t = time.perf_counter()
+    loop = []
+    for x, y in zip(X, Y):
+        xs, yv = [Value(a) for a in x], Value(y)
+        s = (1 - yv * model(xs)).relu() * (1.0 / n) + (alpha / n) * autograd.dot(params, params)
+        s.backward()
+        loop.append([xs[0].grad, xs[1].grad, yv.grad])
+    looped = time.perf_counter() - t
+    want = np.array(loop)
+    diff = float(np.max(np.abs(np.column_stack([gx, gy]) - want)) / np.max(np.abs(want)))
+    return {"build": build, "batch": took, "loop": looped, "diff": diff}
+
+
+def have_numpy() -> bool:
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def have_micrograd() -> bool:
     try:
         import micrograd.nn  # noqa: F401
@@ -851,6 +973,34 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         f"   losses agree on the first {min(3, n6)} steps to 1e-12 (largest relative difference "
         f"over all {n6} steps: {res['w6_agreement']:.1e})"
     )
+    if have_numpy():
+        sizes7 = [100, 2000] if args.quick else [100, 2000, 20_000]
+        reps7 = 2 if args.quick else args.repeats
+        r7 = {n: w7_size(n, reps7, 5) for n in sizes7}
+        n7 = 100 if args.quick else 2000
+        g7 = w7_grads(n7)
+        print("W7 full-batch step of W1's network as one batch program (program.batch on numpy), SGD:")
+        for n, r in r7.items():
+            target = "   (target >= 20x)" if n == 2000 else ""
+            hand, bat = r["hand"], r["batch"]
+            print(
+                f"   {n:>6,} points   hand-written {hand * 1e3:9.2f} ms   batch {bat * 1e3:7.2f} ms"
+                f"   {hand / bat:6.1f}x faster{target}   (loss over 5 steps agrees to {r['agree']:.1e})"
+            )
+            res[f"w7_hand_{n}"], res[f"w7_batch_{n}"], res[f"w7_agree_{n}"] = hand, bat, r["agree"]
+            if r["python"] is not None:
+                res[f"w7_python_{n}"] = r["python"]
+        n = max(k for k in r7 if r7[k]["python"] is not None)
+        print(f"   the pure-Python path (backend='python'), {n:,} points: {r7[n]['python'] * 1e3:.1f} ms")
+        print(
+            f"   per-example gradients d share/d(x, y) of {n7:,} points: batch {g7['batch'] * 1e3:.2f} ms "
+            f"(its program built in {g7['build'] * 1e3:.0f} ms), a loop of backward() "
+            f"{g7['loop'] * 1e3:.1f} ms ({g7['loop'] / g7['batch']:.0f}x); largest difference "
+            f"{g7['diff']:.1e} (relative to the largest)"
+        )
+        res.update({f"w7_grads_{k}": v for k, v in g7.items()})
+    else:
+        print("W7 batch program: numpy not installed (pip install 'adjointgrad[fast]')")
     return res
 
 
