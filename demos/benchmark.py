@@ -708,41 +708,6 @@ def w6(n_steps: int, rounds: int) -> dict[str, Any]:
 # --- W7: a full-batch step as one batch program (program.batch) --------------------------------
 
 
-class _BatchStandIn:
-    """``autograd.trace(fn, *example)`` with a ``batch`` method, for as long as the traced Program
-    does not have one yet (the programs package wires `autograd.programs.batch.run_batch` in)."""
-
-    def __init__(self, fn: Callable[..., Any], example: tuple[Any, ...]) -> None:
-        self.fn, self.variants = fn, []  # type: ignore[var-annotated]
-        self.trace(example)
-
-    def trace(self, args: tuple[Any, ...]) -> Any:
-        from types import SimpleNamespace
-
-        from autograd.program import _build, _flatten, _Recorder
-
-        nums: list[float] = []
-        shape = [_flatten(a, f"argument {i}", nums) for i, a in enumerate(args)]
-        inputs = [Value(x) for x in nums]
-        it = iter(inputs)
-        with _Recorder(self.fn, set(inputs)) as rec:
-            out = self.fn(*[_build(s, it) for s in shape])
-        v = SimpleNamespace(shape=shape, inputs=inputs, order=autograd.toposort(out), guards=rec.guards)
-        self.variants.insert(0, v)
-        return v
-
-    def batch(self, *args: Any, backend: str | None = None) -> tuple[Any, Any]:
-        from autograd.programs.batch import run_batch
-
-        return run_batch(args, self.variants, self.trace, backend=backend)
-
-
-def batch_program(fn: Callable[..., Any], *example: Any) -> Any:
-    """The traced program of `fn`, whose ``batch`` runs a whole batch."""
-    program = autograd.trace(fn, *example)
-    return program if hasattr(program, "batch") else _BatchStandIn(fn, example)
-
-
 def w7_program(model: Any, n: int, alpha: float) -> tuple[Any, list[Value]]:
     """W1's loss as the sum of one share per point: hinge / n + L2 / n (the L2 term does not
     depend on the point, so the batch computes it once)."""
@@ -752,7 +717,7 @@ def w7_program(model: Any, n: int, alpha: float) -> tuple[Any, list[Value]]:
         score: Value = model(x)
         return (1 - y * score).relu() * (1.0 / n) + (alpha / n) * autograd.dot(params, params)
 
-    return batch_program(share, [0.0, 0.0], 1.0), params
+    return autograd.trace(share, [0.0, 0.0], 1.0), params
 
 
 def w7_step(

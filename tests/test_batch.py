@@ -16,24 +16,15 @@ import pytest
 
 import autograd
 from autograd import Value
-from autograd.program import _build, _flatten
 from autograd.programs import batch as B
-from demos.benchmark import _BatchStandIn
+from autograd.programs.tracing import _build, _flatten
 
 np = pytest.importorskip("numpy")  # CI installs it (the test extra); the python path hides it below
 
 
-class Tracer(_BatchStandIn):
-    """A traced function with ``batch`` (the benchmark's stand-in until Program.batch is wired),
-    counting its traces."""
-
-    def __init__(self, fn: Any, *example: Any) -> None:
-        self.traces = 0
-        super().__init__(fn, example)
-
-    def trace(self, args: tuple[Any, ...]) -> Any:
-        self.traces += 1
-        return super().trace(args)
+def Tracer(fn: Any, *example: Any) -> Any:
+    """The traced program of fn (each trace is one of ``program.variants``)."""
+    return autograd.trace(fn, *example)
 
 
 @pytest.fixture(params=["numpy", "python"])
@@ -281,10 +272,10 @@ def test_guards_that_differ_between_examples(backend: str) -> None:
     rng = random.Random(3)
     ex = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(60)]
     tr, _, _ = check(f, ex, [w], backend)
-    assert tr.traces == 3  # one trace per branch, not per example
+    assert len(tr.variants) == 3  # one trace per branch, not per example
     w.grad = 0.0
     tr.batch([e[0] for e in ex], [e[1] for e in ex], backend=backend)  # all branches known now
-    assert tr.traces == 3
+    assert len(tr.variants) == 3
 
 
 def test_guard_on_a_shared_value(backend: str) -> None:
@@ -415,3 +406,20 @@ def test_w7_batch_step_follows_the_hand_written_step() -> None:
     assert r["agree"] <= 1e-9 and r["hand"] > 0 and r["batch"] > 0
     g = benchmark.w7_grads(30)
     assert g["diff"] <= 1e-12
+
+
+def test_a_guard_on_a_value_off_the_outputs_path(backend: str) -> None:
+    # abs(x) > 1 is computed only for the guard: the batch computes it and passes nothing back
+    w = Value(0.5, label="w")
+
+    def f(x: Value) -> Value:
+        return x * w * 2 if abs(x) > 1 else x * w * 5
+
+    tr = Tracer(f, 2.0)
+    xs = [2.0, 0.5, -3.0, -0.25]
+    w.grad = 0.0
+    values, grads = tr.batch(xs, backend=backend)
+    assert values == [2.0 * 0.5 * 2, 0.5 * 0.5 * 5, -3.0 * 0.5 * 2, -0.25 * 0.5 * 5]
+    assert grads == [1.0, 2.5, 1.0, 2.5]
+    assert close(w.grad, 2.0 * 2 + 0.5 * 5 - 3.0 * 2 - 0.25 * 5)
+    assert len(tr.variants) == 2

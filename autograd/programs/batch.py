@@ -33,20 +33,25 @@ from ..engine import Value, domain_error
 from ..ops import OPS
 from ..symbolic import rule_exprs, source
 from .batch_numpy import GRADIENT, Graph, NumpyProgram, contribution
+from .tape import Guard, Tape
 
-__all__ = ["run_batch", "default_backend", "BACKENDS", "PythonProgram", "Variant"]
+__all__ = ["run_batch", "default_backend", "BACKENDS", "PythonProgram"]
 
 BACKENDS = ("numpy", "python")
 
 
 class Variant(Protocol):
-    """A traced variant: the example's shape (None for a number, a list of shapes for a list), its
-    input leaves (one per number), its graph (topological, root last), its guards (a, op, b, result)."""
+    """A traced variant (`autograd.programs.tracing.Variant`): the example's shape (None for a
+    number, a list of shapes for a list), its input leaves (one per number), its tape and guards."""
 
-    shape: Any
-    inputs: Sequence[Value]
-    order: Sequence[Value]
-    guards: Sequence[Any]
+    @property
+    def shape(self) -> Any: ...
+    @property
+    def inputs(self) -> Sequence[Value]: ...
+    @property
+    def tape(self) -> Tape: ...
+    @property
+    def guards(self) -> Sequence[Guard]: ...
 
 
 def default_backend() -> str:
@@ -148,7 +153,7 @@ class PythonProgram:
             out += _check_lines(g, k, name, env)
             out.append(f"    {name[k]} = {_forward_expr(g, k, name, env)}")
         out += ["    pass", "", "def shared_backward(S, AS):"]
-        out += _backward_lines(g, g.shared_inner, name, adj, set(shared)) or ["    pass"]
+        out += _backward_lines(g, g.backward_nodes(g.shared_inner), name, adj, set(shared)) or ["    pass"]
         out += ["", "def example(I, S, AS, guarded):"]
         inputs = ["_"] * g.n_inputs
         for k, j in g.input_row.items():
@@ -174,7 +179,7 @@ class PythonProgram:
         if g.var[g.root]:
             started = {g.root, *shared}
             out.append(f"    {adj[g.root]} = 1.0")
-            out += _backward_lines(g, g.var_inner, name, adj, started)
+            out += _backward_lines(g, g.backward_nodes(g.var_inner), name, adj, started)
         else:
             started = set()
             out.append(f"    {adj[g.root]} += 1.0")
@@ -373,7 +378,7 @@ def _program(v: Variant, backend: str) -> tuple[Graph, PythonProgram, Any]:
     with _cache_lock:
         hit = _CACHE.get(id(v))
         if hit is None or hit[0] is not v:
-            hit = _CACHE[id(v)] = (v, Graph(v.order, v.inputs, v.guards), {})
+            hit = _CACHE[id(v)] = (v, Graph(v.tape, v.inputs, v.guards), {})
             while len(_CACHE) > _CACHE_MAX:
                 _CACHE.popitem(last=False)
         _CACHE.move_to_end(id(v))

@@ -22,6 +22,8 @@ from ..codegen import run_source
 from ..engine import Value, domain_error
 from ..ops import OPS, Op
 from ..symbolic import Expr, rule_exprs, var, var_counts
+from .tape import Guard as TapeGuard
+from .tape import Tape
 
 __all__ = ["Graph", "NumpyProgram", "contribution", "GRADIENT"]
 
@@ -29,19 +31,19 @@ GRADIENT = var("_g")  # the adjoint of the node being differentiated, in printed
 
 
 class Graph:
-    """One example's graph: ops, parents, parameters; ``var[k]`` (node k varies with the example);
-    inputs are rows ``0..n_inputs-1``, shared leaves then shared inner nodes have ``slot[k]``;
-    guards ``(node, op, node or number, result)``. Keeps the labels and shared leaves, not the graph."""
+    """One example's graph, read from a traced variant's tape (`autograd.programs.tape`): ops,
+    parents, parameters, labels by tape position; ``var[k]`` (node k varies with the example);
+    inputs are rows ``0..n_inputs-1``; shared leaves then shared inner nodes have ``slot[k]``;
+    guards ``(node, op, node or number, result)``; ``grad[k]`` False for a node only guards read
+    (computed forward, passing nothing back). Keeps the shared leaves, not the graph."""
 
-    def __init__(self, order: Sequence[Value], inputs: Sequence[Value], guards: Sequence[Any] = ()) -> None:
-        index = {v: k for k, v in enumerate(order)}
-        n = len(order)
-        self.ops = [v._op for v in order]
-        self.parents = [tuple(index[p] for p in v._prev) for v in order]
-        self.params = [v._arg for v in order]
-        self.labels = [v.label for v in order]
+    def __init__(self, tape: Tape, inputs: Sequence[Value], guards: Sequence[TapeGuard] = ()) -> None:
+        n = len(tape)
+        self.ops, self.parents = list(tape.ops), list(tape.parents)
+        self.params, self.labels, self.grad = list(tape.args), list(tape.labels), list(tape.grad)
+        at = {id(v): k for k, v in tape.leaves.items()}
         self.n_inputs = len(inputs)
-        self.input_row = {index[v]: j for j, v in enumerate(inputs) if v in index}
+        self.input_row = {at[id(v)]: j for j, v in enumerate(inputs) if id(v) in at}
         var = [False] * n
         for k in range(n):
             var[k] = any(var[p] for p in self.parents[k]) if self.ops[k] else k in self.input_row
@@ -50,15 +52,13 @@ class Graph:
         self.shared_inner = [k for k in range(n) if self.ops[k] and not var[k]]
         self.slot = {k: s for s, k in enumerate(self.shared_leaves + self.shared_inner)}
         self.var_inner = [k for k in range(n) if self.ops[k] and var[k]]
-        self.leaf_values = [order[k] for k in self.shared_leaves]
-        self.root = n - 1
-        self.guards: list[tuple[int, str, int | float, bool]] = []
-        for g in guards:
-            b = g.b
-            if g.a not in index or (isinstance(b, Value) and b not in index):
-                raise ValueError("batch: a guard compares a Value that is not in the graph")
-            rhs = index[b] if isinstance(b, Value) else float(b)
-            self.guards.append((index[g.a], g.op, rhs, bool(g.result)))
+        self.leaf_values = [tape.leaves[k] for k in self.shared_leaves]
+        self.root = next(k for k in range(n - 1, -1, -1) if tape.origin[k][0] == tape.nodes - 1)
+        self.guards = [(gd.a, gd.op, int(gd.b) if gd.b_node else float(gd.b), gd.result) for gd in guards]
+
+    def backward_nodes(self, ks: Sequence[int]) -> list[int]:
+        """The nodes of ks that pass adjoints back (not those only guards read)."""
+        return [k for k in ks if self.grad[k]]
 
     def nodes_named(self, ks: Sequence[int]) -> list[Value]:
         """Values carrying the labels of nodes `ks` (for `domain_error`'s message)."""
@@ -322,14 +322,14 @@ class NumpyProgram:
                 sig: tuple[Any, ...] = (h, *kinds)
             else:
                 sig = tuple(g.var[p] for p in ps)
-            groups.setdefault((level[k], op, repr(g.params[k]), sig), []).append(k)
+            groups.setdefault((level[k], op, repr(g.params[k]), sig, g.grad[k]), []).append(k)
         for i, p in enumerate(self.promoted):
             self.promoted[p] = self.nrows + i
         self.nrows += len(self.promoted)
         lines: list[_Line] = []
         # the matrix product is dot's rule (d/dw = x, d/dx = w) summed: check that it is the rule
         matmul_ok = [str(e.args[0]) for e in rule_exprs(OPS["dot"], ("w", "x"), "z", None)] == ["x", "w"]
-        for (_, op, _, sig), ks in sorted(groups.items(), key=lambda kv: kv[0][0]):
+        for (_, op, _, sig, _), ks in sorted(groups.items(), key=lambda kv: kv[0][0]):
             if op == "dot" and matmul_ok and sig[1] != sig[2]:
                 # a layer: the same varying vector against rows of shared weights
                 h, vside = sig[0], (0 if sig[1] == "V" else 1)
@@ -356,7 +356,8 @@ class NumpyProgram:
         out.append(f"    A[{root_row}] = 1.0")
         self.started.add(root_row)
         for line in reversed(lines):
-            line.backward(self, out)
+            if g.grad[line.ks[0]]:  # a line only guards read passes nothing back
+                line.backward(self, out)
         if self.promoted:
             rs = [(r, p) for p, r in self.promoted.items() if r in self.started]
             if rs:

@@ -27,6 +27,8 @@ class _Tracer(Protocol):
 
     def call(self, args: tuple[Any, ...]) -> tuple[float, Any]: ...
 
+    def batch(self, args: tuple[Any, ...], backend: str | None) -> tuple[Any, Any]: ...
+
 
 __all__ = ["compile", "Program", "MAX_NODES", "READABLE_MAX", "LINES_MAX", "LINES_HARD", "write"]
 
@@ -153,6 +155,20 @@ class Program:
         if tr is None:
             raise TypeError("value_and_grad: this program was made by compile(), not trace(); use run()")
         return tr.call(args)
+
+    def batch(self, *args: Any, backend: str | None = None) -> tuple[Any, Any]:
+        """The traced function over a batch: each argument is a sequence of N examples shaped
+        like the traced one (lists, or numpy arrays with a leading axis). Returns ``(values,
+        grads)``, the N values and the per-example gradients with respect to the arguments
+        (shaped like `args`), and adds the summed gradient of the N values into the ``.grad`` of
+        every captured leaf (the parameters), as ``autograd.sum([fn(*a) for a in examples])
+        .backward()`` would. ``backend``: "numpy" (one array operation per op and level, a
+        layer's dot products as one matrix product) or "python"; None picks numpy when it can
+        be imported (`autograd.programs.batch.default_backend`)."""
+        tr = self._tracer
+        if tr is None:
+            raise TypeError("batch: this program was made by compile(), not trace()")
+        return tr.batch(args, backend)
 
 
 def _bad_leaf(leaves: tuple[Value, ...]) -> str | None:

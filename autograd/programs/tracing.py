@@ -15,6 +15,7 @@ from typing import Any
 from .. import engine as _engine
 from ..backprop import grad_lock, toposort
 from ..engine import Value
+from .batch import run_batch
 from .compiler import MAX_NODES, Program, write
 from .names import GuardFailed, ProgramError
 from .tape import Guard, Tape, tape_of
@@ -277,6 +278,9 @@ class Tracer:
                 # a domain error in this variant: fn may take another way here (or raise itself)
                 break
         return self.run(self.trace(args), nums)
+
+    def batch(self, args: tuple[Any, ...], backend: str | None) -> tuple[Any, Any]:
+        return run_batch(args, self.variants, self.trace, backend=backend)
 
     def run(self, var: Variant, nums: list[float]) -> tuple[float, Any]:
         with grad_lock:  # the inputs are this program's own leaves: one call at a time
