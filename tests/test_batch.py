@@ -17,7 +17,7 @@ import pytest
 import autograd
 from autograd import Value
 from autograd.programs import batch as B
-from autograd.programs.tracing import _build, _flatten
+from autograd.programs.tape import build, flatten
 
 np = pytest.importorskip("numpy")  # CI installs it (the test extra); the python path hides it below
 
@@ -56,10 +56,10 @@ def eager(fn: Any, examples: list[tuple[Any, ...]], params: list[Value]) -> tupl
     values, grads, outs = [], [], []
     for ex in examples:
         nums: list[float] = []
-        shape = [_flatten(a, "", nums) for a in ex]
+        shape = [flatten(a, "", nums, "test") for a in ex]
         ins = [Value(x) for x in nums]
         it = iter(ins)
-        out = fn(*[_build(s, it) for s in shape])
+        out = fn(*[build(s, it) for s in shape])
         outs.append(out)
         values.append(out.data)
         grads.append([g.data for g in autograd.grad(out, ins)])
@@ -363,9 +363,12 @@ def mlp_tracer() -> Tracer:
          r"program was traced on a list of 2 numbers"),
         (([[0.1, 0.2], [0.3]], [1.0, 2.0]), ValueError, r"argument 0, example 1 is a list of 1 number, "
          r"but example 0 is a list of 2 numbers"),
-        (([[0.1, "a"]], [1.0]), TypeError, r"argument 0, example 0\[1\]: expected a number, got str 'a'"),
-        (([[0.1, None]], [1.0]), TypeError, r"argument 0, example 0\[1\]: expected a number, got NoneType"),
-        (([[0.1, 0.2]], [True]), TypeError, r"argument 1, example 0: expected a number, got bool"),
+        (([[0.1, "a"]], [1.0]), TypeError, r"batch: argument 0, example 0\[1\] must be a number or a list "
+         r"of numbers, got str 'a'"),
+        (([[0.1, None]], [1.0]), TypeError, r"batch: argument 0, example 0\[1\] must be a number or a list "
+         r"of numbers, got NoneType"),
+        (([[0.1, 0.2]], [True]), TypeError, r"argument 1, example 0 must be a number or a list of numbers, "
+         r"got bool"),
         (([], []), ValueError, r"argument 0 holds no examples"),
         (([[0.1, 0.2]], [1.0, 2.0]), ValueError, r"argument 1 has 2 examples, argument 0 has 1"),
         (([[0.1, 0.2]],), TypeError, r"the program takes 2 argument\(s\), as traced, got 1"),

@@ -33,7 +33,7 @@ from ..engine import Value, domain_error
 from ..ops import OPS
 from ..symbolic import rule_exprs, source
 from .batch_numpy import GRADIENT, Graph, NumpyProgram, contribution
-from .tape import Guard, Tape
+from .tape import Guard, Tape, build, flatten
 
 __all__ = ["run_batch", "default_backend", "BACKENDS", "PythonProgram"]
 
@@ -215,32 +215,8 @@ class PythonProgram:
 # -- arguments: validation, flattening, results shaped like them --------------------------------
 
 
-def _is_number(x: Any) -> bool:
-    if isinstance(x, bool):
-        return False
-    if isinstance(x, (int, float)):
-        return True
-    return getattr(x, "ndim", None) == 0 and getattr(getattr(x, "dtype", None), "kind", "") in ("i", "u", "f")
-
-
 def _what(x: Any) -> str:
     return f"{type(x).__name__} {x!r:.40}"
-
-
-def _flatten(x: Any, where: str, out: list[float]) -> Any:
-    """The numbers of one example in order, and its shape (None for a number)."""
-    if isinstance(x, (list, tuple)):
-        return [_flatten(e, f"{where}[{i}]", out) for i, e in enumerate(x)]
-    if not _is_number(x):
-        raise TypeError(f"batch: {where}: expected a number, got {_what(x)}")
-    out.append(float(x))
-    return None
-
-
-def _build(shape: Any, it: Any) -> Any:
-    if shape is None:
-        return next(it)
-    return [_build(s, it) for s in shape]
 
 
 def _dims(shape: Any) -> tuple[int, ...] | None:
@@ -322,7 +298,7 @@ class _Args:
         flat: list[tuple[float, ...]] = []
         for t, e in enumerate(a):
             nums: list[float] = []
-            sh = _flatten(e, f"argument {i}, example {t}", nums)
+            sh = flatten(e, f"argument {i}, example {t}", nums, "batch")
             if t == 0:
                 first = sh
             elif sh != first:
@@ -349,13 +325,13 @@ class _Args:
                     arr = block.reshape(N, *dims)
                     out.append(arr if self.arrays[i] else arr.tolist())
                 else:
-                    out.append([_build(sh, iter(row)) for row in block.tolist()])
+                    out.append([build(sh, iter(row)) for row in block.tolist()])
             elif self.arrays[i]:  # numpy arrays given, the python path chosen
                 import numpy
 
                 out.append(numpy.array([grads[t][off : off + n] for t in range(N)]).reshape(N, *(dims or ())))
             else:
-                out.append([_build(sh, iter(grads[t][off : off + n])) for t in range(N)])
+                out.append([build(sh, iter(grads[t][off : off + n])) for t in range(N)])
             off += n
         if np is not None and not any(self.arrays):
             values = values.tolist()
@@ -442,7 +418,7 @@ def run_batch(
                 t = int(remaining[0])
                 flat = data.X[:, t].tolist() if np is not None else list(data.examples[t])
                 it = iter(flat)
-                v = retrace(tuple(_build(sh, it) for sh in data.shape))
+                v = retrace(tuple(build(sh, it) for sh in data.shape))
                 if v.shape != data.shape:
                     raise ValueError("batch: the function traced again gave a program of another shape")
                 queue, forced = [v], t

@@ -143,3 +143,31 @@ def _merge(order: list[Value], extra: Sequence[Value]) -> tuple[list[Value], lis
         nodes.extend(more)
         grad.extend([False] * len(more))
     return nodes, grad
+
+
+def is_number(x: Any) -> bool:
+    """A real number an example may hold: int or float (not bool), or a numpy scalar of that kind."""
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, (int, float)):
+        return True
+    return getattr(x, "ndim", None) == 0 and getattr(getattr(x, "dtype", None), "kind", "") in ("i", "u", "f")
+
+
+def flatten(x: Any, where: str, out: list[float], caller: str) -> Any:
+    """The numbers of a nested list in order (appended to `out`), and its shape (None for a number)."""
+    if isinstance(x, (list, tuple)):
+        return [flatten(e, f"{where}[{i}]", out, caller) for i, e in enumerate(x)]
+    if not is_number(x):
+        raise TypeError(
+            f"{caller}: {where} must be a number or a list of numbers, got {type(x).__name__} {x!r:.40}"
+        )
+    out.append(float(x))
+    return None
+
+
+def build(shape: Any, it: Any) -> Any:
+    """The nested list of `shape` (from `flatten`) filled with the numbers of the iterator `it`."""
+    if shape is None:
+        return next(it)
+    return [build(s, it) for s in shape]

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import inspect
-import numbers
 import os
 import sys
 import threading
@@ -18,7 +17,7 @@ from ..engine import Value
 from .batch import run_batch
 from .compiler import MAX_NODES, Program, write
 from .names import GuardFailed, ProgramError
-from .tape import Guard, Tape, tape_of
+from .tape import Guard, Tape, build, flatten, tape_of
 
 __all__ = ["trace", "Variant", "Tracer"]
 
@@ -189,22 +188,6 @@ def _ours(filename: str) -> bool:
     return filename.startswith(_AUTOGRAD) or os.path.abspath(filename).startswith(_AUTOGRAD)
 
 
-def _flatten(x: Any, where: str, out: list[float]) -> Any:
-    """Numbers and nested lists of numbers: the numbers in order, and the shape."""
-    if isinstance(x, (list, tuple)):
-        return [_flatten(e, f"{where}[{i}]", out) for i, e in enumerate(x)]
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"trace: {where} must be a number or a list of numbers, got {type(x).__name__}")
-    out.append(float(x))
-    return None
-
-
-def _build(shape: Any, it: Any) -> Any:
-    if shape is None:
-        return next(it)
-    return [_build(s, it) for s in shape]
-
-
 class Tracer:
     """The variants of one traced function, most recently made first."""
 
@@ -223,16 +206,16 @@ class Tracer:
 
     def trace(self, args: tuple[Any, ...]) -> Variant:
         nums: list[float] = []
-        shape = [_flatten(a, f"argument {i}", nums) for i, a in enumerate(args)]
+        shape = [flatten(a, f"argument {i}", nums, "trace") for i, a in enumerate(args)]
         inputs: list[Value] = []
         structured = []
         for i, (a, sh) in enumerate(zip(args, shape)):  # labels: the parameter names (x, x_0, ...)
             base = self.argnames[i] if i < len(self.argnames) else f"a{i}"
             got: list[float] = []
-            _flatten(a, "", got)
+            flatten(a, "", got, "trace")
             mine = [Value(x, label=base if sh is None else f"{base}_{j}") for j, x in enumerate(got)]
             inputs += mine
-            structured.append(_build(sh, iter(mine)))
+            structured.append(build(sh, iter(mine)))
         with _Recorder(self.fn, set(inputs)) as rec:
             out = self.fn(*structured)
         if rec.refused:
@@ -266,7 +249,7 @@ class Tracer:
 
     def call(self, args: tuple[Any, ...]) -> tuple[float, Any]:
         nums: list[float] = []
-        shape = [_flatten(a, f"argument {i}", nums) for i, a in enumerate(args)]
+        shape = [flatten(a, f"argument {i}", nums, "trace") for i, a in enumerate(args)]
         for var in list(self.variants):
             if var.shape != shape:
                 continue
@@ -290,7 +273,7 @@ class Tracer:
             value = var.program.run()
             it = iter([v.grad for v in var.inputs])
         self.last = var
-        grads = [_build(s, it) for s in var.shape]
+        grads = [build(s, it) for s in var.shape]
         return value, (grads[0] if len(grads) == 1 else tuple(grads))
 
 
