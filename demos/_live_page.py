@@ -47,7 +47,7 @@ main { display: grid; grid-template-columns: minmax(0, 1.1fr) minmax(0, 1fr); ga
        padding: 10px 16px 16px; }
 .pane { background: #fff; border: 1px solid #dde1e7; border-radius: 6px; padding: 8px 10px; min-width: 0; }
 #side { display: flex; flex-direction: column; gap: 12px; min-width: 0; }
-#net { display: block; width: 100%; height: auto; max-height: calc(100vh - 200px); }
+#net { display: block; width: 100%; height: auto; max-height: calc(100vh - 200px); margin: 0 auto; }
 #net text { font-size: 12px; fill: #2d3748; }
 #net .head { font-weight: 600; }
 #net line.e { stroke-linecap: round; }
@@ -166,6 +166,7 @@ var net = $('net'), maxS = Math.max.apply(null, S);
 var rowH = Math.max(26, Math.min(60, 300 / maxS)), colW = 96, left = 46, top = 52;
 var NW = left + colW * NL + 52, NH = top + maxS * rowH + 6;
 net.setAttribute('viewBox', '0 0 ' + NW + ' ' + NH);
+net.style.maxWidth = Math.round(NW * 1.45) + 'px';  // a small network is not blown up
 var pos = S.map(function (n, l) {
   var y0 = top + (maxS - n) * rowH / 2;
   var ps = [];
@@ -196,9 +197,9 @@ for (l = 0; l <= NL; l++) {
     var c = el('circle', {cx: p[0], cy: p[1], r: Math.min(9, rowH * 0.36), id: 'u' + l + '_' + j,
                           'data-id': uid}, gNodes);
     units.push({l: l, j: j, el: c, id: uid});
-    var side = {x: p[0] - 13, y: p[1] + 4, 'text-anchor': 'end'};
+    var side = {x: p[0] - 14, y: p[1] + 4, 'text-anchor': 'end'};
     if (l === 0) el('text', side, net).textContent = 'x[' + j + ']';
-    if (l === NL) el('text', {x: p[0] + 13, y: p[1] + 4}, net).textContent = 'score';
+    if (l === NL) el('text', {x: p[0] + 14, y: p[1] + 4}, net).textContent = 'score';
   }
 }
 var wmax = [], ymax = [];  // the largest |weight| of each layer and |value| of each column, over the run

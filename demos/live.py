@@ -182,6 +182,14 @@ def page_data(rec: Recording) -> dict[str, Any]:
     }
 
 
+def estimated_bytes(steps: int, hidden: Sequence[int]) -> int:
+    """A bound on the page's size: at most 10 characters per stored number (a rounded float and
+    its comma), per step 2 per parameter (weight, gradient) and 6 per neuron, plus 60 kB."""
+    sizes = [2, *hidden, 1]
+    params = sum(b * (a + 1) for a, b in zip(sizes, sizes[1:]))
+    return 60_000 + 10 * steps * (2 * params + len(NODE_FIELDS) * sum(sizes[1:]) + 5)
+
+
 def write_page(rec: Recording, out: Path) -> Path:
     """Write ``out/live.html`` and return its path."""
     out.mkdir(parents=True, exist_ok=True)
@@ -237,6 +245,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.n = args.n or (40 if quick else 100)
     if args.point is not None and not 0 <= args.point < args.n:
         p.error(f"--point {args.point} is out of range: there are {args.n} points (0-{args.n - 1})")
+    size = estimated_bytes(args.steps, args.hidden)
+    if size > MAX_BYTES:
+        p.error(f"--steps {args.steps} with --hidden {','.join(map(str, args.hidden))} would make a "
+                f"page of up to {size / 1e6:.1f} MB, over the {MAX_BYTES / 1e6:.0f} MB limit: "
+                "use fewer steps or smaller layers")
     if not 0 < args.lr <= 10:
         p.error(f"--lr must be > 0 and <= 10, got {args.lr}")
     return args

@@ -225,7 +225,13 @@ def synthetic(steps: int, hidden: Sequence[int], n: int) -> live.Recording:
 
 def test_the_default_run_page_stays_under_5_mb(tmp_path: Path) -> None:
     path = live.write_page(synthetic(200, [16, 16], 100), tmp_path)
-    assert 500_000 < path.stat().st_size < live.MAX_BYTES
+    assert 500_000 < path.stat().st_size < live.estimated_bytes(200, [16, 16]) < live.MAX_BYTES
+
+
+@pytest.mark.parametrize(("steps", "hidden"), [(3, [2]), (40, [8, 8, 8])])
+def test_the_size_bound_holds(tmp_path: Path, steps: int, hidden: list[int]) -> None:
+    path = live.write_page(synthetic(steps, hidden, 500), tmp_path)
+    assert path.stat().st_size < live.estimated_bytes(steps, hidden)
 
 
 def test_command_line(tmp_path: Path) -> None:
@@ -246,6 +252,7 @@ def test_command_line(tmp_path: Path) -> None:
     (["--steps", "0"], "--steps: must be from 1 to 2000, got 0"),
     (["--n", "2"], "--n: must be from 4 to 500"),
     (["--lr", "-1"], "--lr must be > 0"),
+    (["--hidden", "32,32,32", "--steps", "400"], "would make a page of up to 20.3 MB, over the 5 MB limit"),
 ])
 def test_bad_flags_are_named(flags: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
