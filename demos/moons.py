@@ -5,6 +5,12 @@ output), 100 moons points with noise 0.1 and labels -1/+1, the max-margin (hinge
 1e-4 L2 regularization, and 100 full-batch SGD steps with learning rate 1.0 - 0.9 k / 100.
 The data come from `nn.datasets.make_moons` (no scikit-learn).
 
+By default the full-batch loss is built once and compiled (`autograd.compile`); each step runs
+the program, which recomputes the loss from the current weights and adds its gradient into
+their ``.grad`` with the same floating-point operations as ``loss.backward()``, so the loss of
+every step is the eager run's, bit for bit. ``--eager`` builds the graph and calls
+``backward()`` every step, as micrograd does.
+
 Writes into ``--out`` (default ``out/``): ``decision_boundary.png``, ``loss.png`` and
 ``model.json`` (reload it with ``nn.load_model``). Needs the demo extras for the pictures and
 the progress bar: ``pip install -e '.[demo]'`` (matplotlib, tqdm).
@@ -20,7 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import autograd
 from autograd import Value, no_grad
+from autograd.programs import ProgramError
 from nn import MLP, SGD, Adam, LinearDecay, hinge, l2, make_moons, signed
 from nn.optim import Optimizer
 
@@ -38,6 +46,8 @@ class TrainResult:
     accuracies: list[float] = field(default_factory=list)  # before each step's update
     final_accuracy: float = 0.0  # of the trained model, after the last update
     seconds: float = 0.0
+    compiled: bool = False  # trained by a compiled program (else eagerly, backward() each step)
+    compile_seconds: float = 0.0  # of `seconds`, the time spent building and compiling the loss
 
 
 def accuracy(scores: Sequence[Any], y: Sequence[int]) -> float:
@@ -65,6 +75,40 @@ def make_optimizer(name: str, params: list[Value], lr: float | None, steps: int)
     raise ValueError(f"unknown optimizer {name!r}; choose sgd or adam")
 
 
+class CompiledLoss:
+    """The full-batch loss (hinge + L2) compiled once; `step()` recomputes it at the current
+    weights, adds its gradient into the parameters' ``.grad`` and returns (loss, accuracy).
+
+    The program returns the loss only, so the accuracy comes out of the backward pass: each
+    score s_i enters the graph as ``s_i * c_i + d_i`` with leaves c_i = 1.0 and d_i = 0.0 (which
+    change no number: x * 1.0 and x + 0.0 are x, and so is an adjoint times 1.0). Then
+    d loss / d d_i = g_i, the adjoint of the score, is nonzero exactly where the hinge is active
+    (y_i s_i < 1), and d loss / d c_i = s_i g_i, so there s_i > 0 exactly when both gradients
+    have the same sign; where the hinge is inactive, y_i s_i >= 1: the point is right.
+    """
+
+    def __init__(self, model: MLP, X: Sequence[Sequence[float]], y: Sequence[int], alpha: float) -> None:
+        self.y = list(y)
+        self.c = [Value(1.0) for _ in X]
+        self.d = [Value(0.0) for _ in X]
+        scores = [model(x) * c + d for x, c, d in zip(X, self.c, self.d)]  # type: ignore[operator]
+        loss = hinge(scores, self.y) + l2(model.parameters(), alpha)
+        self.program = autograd.compile(loss)  # keeps the leaves only; the graph is dropped
+
+    def step(self) -> tuple[float, float]:
+        for v in (*self.c, *self.d):
+            v.grad = 0.0
+        loss = self.program.run()
+        right = 0
+        for c, d, t in zip(self.c, self.d, self.y):
+            if d.grad == 0.0:  # the hinge is inactive: y * s >= 1 > 0
+                right += 1
+            else:
+                positive = c.grad != 0.0 and (c.grad > 0) == (d.grad > 0)
+                right += positive == (t > 0)
+        return loss, right / len(self.y)
+
+
 def train(
     steps: int = 100,
     seed: int = 0,
@@ -75,8 +119,13 @@ def train(
     noise: float = 0.1,
     alpha: float = 1e-4,
     on_step: Callable[[int, float, float], None] | None = None,
+    compiled: bool = True,
 ) -> TrainResult:
-    """Full-batch training as in micrograd's demo; `on_step(k, loss, accuracy)` after each step."""
+    """Full-batch training as in micrograd's demo; `on_step(k, loss, accuracy)` after each step.
+
+    ``compiled``: run a compiled program of the loss each step (`CompiledLoss`; the same losses
+    and gradients as the eager run), else build the graph and call ``backward()`` each step. A
+    graph too large to compile (`autograd.programs.MAX_NODES`) is trained eagerly, with a note."""
     X, labels = make_moons(n, noise, seed=seed)
     y = signed(labels)
     model = MLP(2, [*hidden, 1], seed=seed)
@@ -84,17 +133,30 @@ def train(
     opt = make_optimizer(optimizer, params, lr, steps)
     result = TrainResult(model, X, y)
     start = time.perf_counter()
+    program: CompiledLoss | None = None
+    if compiled:
+        try:
+            program = CompiledLoss(model, X, y, alpha)
+        except ProgramError as e:
+            print(f"moons: training eagerly, the loss cannot be compiled: {e}", file=sys.stderr)
+        result.compiled = program is not None
+        result.compile_seconds = time.perf_counter() - start
     for k in range(steps):
-        scores = [model(x) for x in X]
-        loss = hinge(scores, y) + l2(params, alpha)
-        acc = accuracy(scores, y)
-        opt.zero_grad()
-        loss.backward()
+        if program is not None:
+            opt.zero_grad()
+            value, acc = program.step()
+        else:
+            scores = [model(x) for x in X]
+            loss = hinge(scores, y) + l2(params, alpha)
+            acc = accuracy(scores, y)
+            opt.zero_grad()
+            loss.backward()
+            value = loss.data
         opt.step()
-        result.losses.append(loss.data)
+        result.losses.append(value)
         result.accuracies.append(acc)
         if on_step is not None:
-            on_step(k, loss.data, acc)
+            on_step(k, value, acc)
     with no_grad():
         result.final_accuracy = accuracy([model(x) for x in X], y)
     result.seconds = time.perf_counter() - start
@@ -180,6 +242,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--noise", type=float, default=0.1, help="noise of the moons (default 0.1)")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--compiled", dest="compiled", action="store_true", default=True,
+                      help="train by a compiled program of the loss (the default)")
+    mode.add_argument("--eager", dest="compiled", action="store_false",
+                      help="build the graph and call backward() every step, as micrograd does")
     return p.parse_args(argv)
 
 
@@ -209,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> TrainResult:
 
     try:
         result = train(args.steps, args.seed, args.hidden, args.optimizer, args.lr, args.n,
-                       args.noise, on_step=progress)
+                       args.noise, on_step=progress, compiled=args.compiled)
     finally:
         bar.close()
     files = {
@@ -221,8 +288,10 @@ def main(argv: Sequence[str] | None = None) -> TrainResult:
     plot_loss(result, files["loss curve"], plt)
     result.model.save(files["trained model"])
     print(result.model.summary())
+    how = (f"compiled program, compiled in {result.compile_seconds:.2f} s" if result.compiled
+           else "eager, backward() each step")
     print(
-        f"trained {args.steps} steps in {result.seconds:.1f} s: final loss "
+        f"trained {args.steps} steps in {result.seconds:.2f} s ({how}): final loss "
         f"{result.losses[-1]:.4f}, training accuracy {result.final_accuracy:.0%}"
     )
     for what, path in files.items():
