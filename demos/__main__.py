@@ -21,6 +21,7 @@ ARTICLE = {  # demo -> the article's section it reproduces, in the article's ord
     "forward_vs_reverse": "Overview: reverse accumulation",
     "local_minima": "Limitations",
     "adjoint_graph": "Adjoint graph",
+    "per_example": "Loss function: Assumptions",
 }
 HERE = Path(__file__).resolve().parent
 
