@@ -20,7 +20,9 @@ ARTICLE = {  # demo -> the article's section it reproduces, in the article's ord
     "second_order": "Second-order gradient descent",
     "forward_vs_reverse": "Overview: reverse accumulation",
     "local_minima": "Limitations",
+    "vanishing_gradients": "Limitations",
     "adjoint_graph": "Adjoint graph",
+    "history": "History",
 }
 HERE = Path(__file__).resolve().parent
 

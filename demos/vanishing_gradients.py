@@ -360,10 +360,10 @@ def plot(r: Result, out: Path, plt: Any) -> None:
     print(f"wrote {path}")
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    lr = max(x.lr for x in r.runs)
-    for act in ACTIVATIONS:
+    lr = min(x.lr for x in r.runs)
+    for act in reversed(ACTIVATIONS):  # sigmoid last: on top of a relu run stuck at ln 2
         for x in (x for x in r.runs if x.activation == act and x.lr == lr):
-            ax.plot(x.losses, color=COLOURS[act], lw=1, alpha=0.8,
+            ax.plot(x.losses, color=COLOURS[act], lw=1.6 if act == "sigmoid" else 1, alpha=0.8,
                     label=act if x.seed == 0 else None)
     ax.axhline(THRESHOLD, color="k", ls=":", lw=1, label=f"L = {THRESHOLD}")
     ax.set_yscale("log")
