@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,7 +293,7 @@ def _summary(runs: Sequence[Sweeps], tol: float, most: int) -> str:
     got = sorted(k for s in runs if (k := s.reached[tol]) is not None)
     if not got:
         return f"0 of {len(runs)} within {most}"
-    return (f"{len(got)} of {len(runs)}: {got[0]}-{got[-1]}, median {got[len(got) // 2]}")
+    return f"{len(got)} of {len(runs)}: {got[0]}-{got[-1]}, median {statistics.median(got):g}"
 
 
 def report(r: Result) -> None:
@@ -326,7 +327,7 @@ def report(r: Result) -> None:
         if stuck:
             es = [s.errors[-1] for s in runs if s.seed in stuck]
             print(f"    {'':<15} not within 0.4 after {r.max_sweeps} sweeps: seeds {stuck} "
-                  f"(final E {min(es):.3f} to {max(es):.3f})")
+                  f"(final E {min(es):.3f}" + (f" to {max(es):.3f})" if max(es) > min(es) else ")"))
 
 
 def plot(r: Result, out: Path, plt: Any) -> None:

@@ -259,7 +259,7 @@ def _steps(runs: Sequence[Run], steps: int) -> str:
     got = sorted(k for x in runs if (k := x.reached) is not None)
     if not got:
         return f"not within {steps} (0 of {len(runs)} seeds)"
-    med = got[len(got) // 2]
+    med = f"{statistics.median(got):g}"
     tail = "" if len(got) == len(runs) else f"; the other {len(runs) - len(got)} not within {steps}"
     return f"{len(got)} of {len(runs)} seeds, in {got[0]} to {got[-1]} steps (median {med}){tail}"
 
