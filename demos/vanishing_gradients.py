@@ -25,7 +25,7 @@ Each training step is one traced program (``autograd.trace``) run over the 100 p
 ``Program.batch``, which is numpy's when numpy is installed (pure Python otherwise, slower).
 Numbers first, then the plots (``gradient_by_layer.png``, ``adjoint_by_layer.png``,
 ``learning_curves.png``, ``normalisation.png``). ``--quick``: 3 seeds for the gradients, 2 for
-training, 300 steps.
+training (learning rate 0.5 only), 300 steps.
 """
 
 from __future__ import annotations
