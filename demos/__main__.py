@@ -20,8 +20,10 @@ ARTICLE = {  # demo -> the article's section it reproduces, in the article's ord
     "second_order": "Second-order gradient descent",
     "forward_vs_reverse": "Overview: reverse accumulation",
     "local_minima": "Limitations",
+    "vanishing_gradients": "Limitations",
     "adjoint_graph": "Adjoint graph",
     "per_example": "Loss function: Assumptions",
+    "history": "History",
 }
 HERE = Path(__file__).resolve().parent
 

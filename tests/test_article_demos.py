@@ -424,12 +424,14 @@ def test_python_m_demos_lists_every_demo_with_its_docstring() -> None:
     lines = proc.stdout.splitlines()
     modules = sorted(p.stem for p in (ROOT / "demos").glob("*.py") if not p.stem.startswith("_"))
     for name in ("matrix_form", "error_surface", "delta_rule", "second_order", "forward_vs_reverse",
-                 "local_minima", "adjoint_graph", "moons", "xor", "encoder", "benchmark"):
+                 "local_minima", "vanishing_gradients", "adjoint_graph", "per_example", "history", "moons",
+                 "xor", "encoder", "live", "benchmark"):
         assert name in modules
     listed = [line.split()[2].removeprefix("demos.") for line in lines if line.startswith("  python -m")]
     assert sorted(listed) == modules  # every module once, nothing else
-    assert listed[:7] == ["matrix_form", "error_surface", "delta_rule", "second_order",
-                          "forward_vs_reverse", "local_minima", "adjoint_graph"]
+    assert listed[:10] == ["matrix_form", "error_surface", "delta_rule", "second_order",
+                           "forward_vs_reverse", "local_minima", "vanishing_gradients",
+                           "adjoint_graph", "per_example", "history"]
     for name in modules:
         source = (ROOT / "demos" / f"{name}.py").read_text(encoding="utf-8")
         first = (ast.get_docstring(ast.parse(source)) or "").splitlines()[0]
@@ -437,6 +439,7 @@ def test_python_m_demos_lists_every_demo_with_its_docstring() -> None:
         line = next(x for x in lines if x.startswith(f"  python -m demos.{name} "))
         assert " ".join(words) in line, (name, line)
     assert "[Matrix multiplication]" in proc.stdout and "[Limitations]" in proc.stdout
+    assert "[History]" in proc.stdout
 
 
 def test_a_demo_runs_as_a_command(tmp_path: Path) -> None:
