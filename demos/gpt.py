@@ -95,6 +95,7 @@ class TrainResult:
     docs: list[str]
     losses: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    traced: nn.TracedLoss | None = None  # the programs it trained through (None: eagerly)
 
 
 def train(
@@ -107,26 +108,39 @@ def train(
     block: int = 16,
     lr: float = 0.01,
     on_step: Callable[[int, float], None] | None = None,
+    eager: bool = False,
+    trace_after: int = 5,
 ) -> TrainResult:
-    """microgpt's training loop: the documents shuffled by `seed`, one per step, in order."""
+    """microgpt's training loop: the documents shuffled by `seed`, one per step, in order.
+
+    Each step's loss and gradients come from `nn.TracedLoss` (one traced program per document
+    length, traced when the `trace_after`-th document of that length comes; the ones before run
+    eagerly), or with ``eager=True`` from ``model.loss(tokens).backward()``, a new graph per
+    step; both give the same numbers."""
     vocab = Vocab("".join(sorted(set("".join(docs)))))
     order = list(docs)
     random.Random(seed).shuffle(order)
     model = nn.GPT(vocab.size, block, dim, heads, layers, seed=seed)
     opt = nn.Adam(model, lr=nn.LinearDecay(lr, 0.0, steps), betas=(0.85, 0.99), eps=1e-8)
     result = TrainResult(model, vocab, order)
+    traced = None if eager else nn.TracedLoss(model, trace_after)
     start = time.perf_counter()
     for k in range(steps):
         tokens = vocab.encode(order[k % len(order)])[: block + 1]
-        loss = model.loss(tokens)
         opt.zero_grad()
-        loss.backward()
+        if traced is not None:
+            value = traced(tokens)
+        else:
+            loss = model.loss(tokens)
+            loss.backward()
+            value = loss.data
+            del loss  # let this step's graph go now, not during the next step's forward pass
         opt.step()
-        result.losses.append(loss.data)
+        result.losses.append(value)
         if on_step is not None:
-            on_step(k, loss.data)
-        del loss  # let this step's graph go now, not during the next step's forward pass
+            on_step(k, value)
     result.seconds = time.perf_counter() - start
+    result.traced = traced
     return result
 
 
@@ -305,6 +319,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="a smaller model (dim 8, 2 heads) for 300 steps: seconds")
     p.add_argument("--sample-only", action="store_true",
                    help="no training: sample from --out's model.json and vocab.json")
+    p.add_argument("--eager", action="store_true",
+                   help="build each step's graph and call backward() (default: traced programs)")
+    p.add_argument("--trace-after", type=_positive, default=5,
+                   help="trace a name length at its N-th name; eager before (default 5)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     quick = {"steps": 300, "dim": 8, "heads": 2, "layers": 1}
@@ -387,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> TrainResult | list[str]:
     update, close = _progress(args.steps, args.quiet)
     try:
         result = train(docs, args.steps, args.seed, args.dim, args.heads, args.layers, args.block,
-                       on_step=update)
+                       on_step=update, eager=args.eager, trace_after=args.trace_after)
     finally:
         close()
     model, vocab = result.model, result.vocab
@@ -396,6 +414,13 @@ def main(argv: Sequence[str] | None = None) -> TrainResult | list[str]:
     print(f"{model.summary()}; {len(docs)} documents, vocabulary of {vocab.size} (BOS = {vocab.bos})")
     print(f"trained {args.steps} steps in {result.seconds:.1f} s ({1e3 * result.seconds / args.steps:.1f} "
           f"ms/step): mean loss of the first 50 steps {first:.3f}, of the last 50 {last:.3f}")
+    if result.traced is None:
+        print("   eagerly: a new graph and backward() per step (--eager)")
+    else:
+        t = result.traced
+        print(f"   through {len(t.programs)} traced programs, one per name length "
+              f"({', '.join(map(str, sorted(t.programs)))} tokens; {t.traced} traces, "
+              f"{t.eager_steps} steps eager)")
     names = sample_names(model, vocab, args.samples, args.temperature, args.seed)
     print(f"{args.samples} samples at temperature {args.temperature}:")
     for i, name in enumerate(names, 1):
