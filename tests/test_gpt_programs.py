@@ -165,15 +165,16 @@ def test_the_demo_trains_through_programs_by_default_and_eagerly_with_the_flag()
     from demos import gpt
 
     docs = gpt.load_documents(gpt.DATA)[:200]
-    traced = gpt.train(docs, steps=25, dim=4, heads=2, block=8, trace_after=2)
+    traced = gpt.train(docs, steps=25, dim=4, heads=2, block=8, trace_min=3)
     eager = gpt.train(docs, steps=25, dim=4, heads=2, block=8, eager=True)
     assert traced.losses == pytest.approx(eager.losses, rel=1e-12)
-    assert eager.traced is None and traced.traced is not None
+    assert eager.traced is None and eager.eager_steps == 25 and traced.traced is not None
     lengths = [len(traced.vocab.encode(d)[:9]) for d in traced.docs[:25]]
-    twice = {n for n in lengths if lengths.count(n) >= 2}
-    assert sorted(traced.traced.programs) == sorted(twice)  # traced at each length's second name
-    assert traced.traced.eager_steps == len(twice) + len(set(lengths) - twice)
-    args = gpt.parse_args(["--eager", "--trace-after", "3"])
-    assert args.eager and args.trace_after == 3 and not gpt.parse_args([]).eager
+    common = {n for n in lengths if lengths.count(n) >= 3}
+    assert common and sorted(traced.traced.programs) == sorted(common)  # one program per length
+    assert traced.eager_steps == sum(1 for n in lengths if n not in common)
+    assert traced.traced.eager_steps == 0 and traced.traced.traced == len(common)
+    args = gpt.parse_args(["--eager", "--trace-min", "3"])
+    assert args.eager and args.trace_min == 3 and not gpt.parse_args([]).eager
     with pytest.raises(SystemExit):
-        gpt.parse_args(["--trace-after", "0"])
+        gpt.parse_args(["--trace-min", "0"])
