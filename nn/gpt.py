@@ -58,7 +58,9 @@ class GPT(Module):
       (``model.new_cache()``), feeding one token: what sampling does;
     - ``model.loss(tokens)``: the mean cross-entropy of predicting ``tokens[p + 1]`` at each
       position p, as microgpt's training step computes it for one document;
-    - ``model.sample(start, max_len, temperature, seed)``: tokens drawn one at a time.
+    - ``model.sample(start, max_len, temperature, seed)``: tokens drawn one at a time;
+    - ``nn.TracedLoss(model)(tokens)``: ``loss(tokens).backward()`` through one traced program per
+      length of `tokens` (`nn.gpt_programs`).
     """
 
     def __init__(
