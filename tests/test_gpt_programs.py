@@ -47,7 +47,7 @@ def test_loss_and_every_gradient_equal_the_eager_step_for_many_documents_and_len
     for d in docs:
         assert_close(traced(loss, d), eager(model, d))
     lengths = {len(d) for d in docs}
-    assert len(lengths) >= 5
+    assert len(lengths) == 6  # 2 to 7 tokens
     assert sorted(loss.programs) == sorted(lengths)  # one program per length...
     assert loss.traced == len(lengths) and loss.eager_steps == 0  # ...traced once each
     assert all(len(p.variants) == 1 for p in loss.programs.values())
