@@ -178,3 +178,17 @@ def test_the_demo_trains_through_programs_by_default_and_eagerly_with_the_flag()
     assert args.eager and args.trace_min == 3 and not gpt.parse_args([]).eager
     with pytest.raises(SystemExit):
         gpt.parse_args(["--trace-min", "0"])
+
+
+def test_negzero_finds_a_negative_zero_in_any_list() -> None:
+    """The program's check for a leaf .grad of -0.0 (read at C speed) against the definition."""
+    import math
+
+    from autograd.programs.names import _negzero
+
+    rng = random.Random(0)
+    pool = [0.0, -0.0, 1.0, -1.0, math.inf, -math.inf, math.nan, 5e-324, -5e-324, 0]
+    for _ in range(500):
+        lists = [[rng.choice(pool) for _ in range(rng.randrange(4))] for _ in range(rng.randrange(4))]
+        want = any(x == 0.0 and math.copysign(1.0, x) < 0 for xs in lists for x in xs)
+        assert _negzero(*lists) is want, lists
