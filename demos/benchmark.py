@@ -13,8 +13,9 @@ user runs it):
   W2  a chain x = x*c1 + c2 of 10^6 steps (2*10^6 nodes; c1, c2 are Values), forward + backward;
   W3  autograd.sum of 100,000 products a_i*b_i, forward + backward;
   W4  bytes per node (tracemalloc) while the W2 chain is alive (after forward; and after backward);
-  W6  one training step of microgpt's GPT (names, 4192 parameters, Adam) three ways: on an engine
-      written the way microgpt writes its own, as nn.GPT, and microgpt's model code on
+  W6  one training step of microgpt's GPT (names, 4192 parameters, Adam) four ways: on an engine
+      written the way microgpt writes its own (demos/_microgpt.py), as nn.GPT eagerly and
+      through traced programs (nn.TracedLoss, one per name length), and microgpt's model code on
       autograd.Value (mean ms/step over the same documents; the losses must agree to 1e-12);
   W7  W1's step over 100, 2,000 and 20,000 moons points as one batch program (program.batch, numpy)
       against the same step written by hand; per-example gradients against a loop of backward().
@@ -36,6 +37,11 @@ from typing import Any
 
 import autograd
 from autograd import Value
+
+from ._microgpt import W6_CONFIG, W6_STEPS, MicroTrainer, MicroValue, names_documents
+from ._micrograd_code import MgMLP
+
+__all__ = ["W6_CONFIG", "W6_STEPS", "MgMLP", "MicroTrainer", "MicroValue", "main", "names_documents", "run"]
 
 Params = tuple[list[list[list[float]]], list[list[float]]]  # weights[l][j][i], biases[l][j]
 
@@ -182,60 +188,6 @@ def program_step(model: Any, program: autograd.Program, lr: float) -> Callable[[
         return value
 
     return step
-
-
-# micrograd's nn.py and its demo notebook's loss, on autograd.Value: the code users write (Python's
-# sum over generators, so chains of binary + and * nodes), unchanged but for type hints and the
-# weights being copied in.
-
-
-class MgModule:
-    def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.grad = 0
-
-    def parameters(self) -> list[Value]:
-        return []
-
-
-class MgNeuron(MgModule):
-    def __init__(self, nin: int, nonlin: bool = True) -> None:
-        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
-        self.b = Value(0)
-        self.nonlin = nonlin
-
-    def __call__(self, x: list[Value]) -> Value:
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        return act.relu() if self.nonlin else act
-
-    def parameters(self) -> list[Value]:
-        return self.w + [self.b]  # noqa: RUF005 (micrograd's code as it is)
-
-
-class MgLayer(MgModule):
-    def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
-        self.neurons = [MgNeuron(nin, **kwargs) for _ in range(nout)]
-
-    def __call__(self, x: list[Value]) -> Any:
-        out = [n(x) for n in self.neurons]
-        return out[0] if len(out) == 1 else out
-
-    def parameters(self) -> list[Value]:
-        return [p for n in self.neurons for p in n.parameters()]
-
-
-class MgMLP(MgModule):
-    def __init__(self, nin: int, nouts: list[int]) -> None:
-        sz = [nin] + nouts  # noqa: RUF005 (micrograd's code as it is)
-        self.layers = [MgLayer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))]
-
-    def __call__(self, x: list[Value]) -> Any:
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for p in layer.parameters()]
 
 
 def mg_model(params: Params) -> MgMLP:
@@ -429,221 +381,6 @@ def chain_bytes_per_node(
     return after_forward, after_backward
 
 
-# --- W6: one training step of microgpt's GPT, three ways ---------------------------------------
-#
-# (a) "microgpt engine": a scalar engine written the way microgpt.py writes its own (a Value with
-#     __slots__ holding its children and the local gradients computed at construction, backward
-#     through a recursive topological sort), running the model code below;
-# (b) nn.GPT: the same model from this project's layers (n-ary dot/sum nodes), with nn.Adam;
-# (c) the model code below, unchanged, on autograd.Value (Python sum over generators, binary nodes).
-# Same weights (copied from one nn.GPT), same documents, same Adam (betas 0.85, 0.99, lr 0.01
-# decaying linearly to 0 over 1000 steps).
-
-W6_CONFIG = {"vocab": 27, "block": 16, "dim": 16, "heads": 4, "layers": 1, "mlp_ratio": 4}
-W6_STEPS = 1000  # the length of the learning-rate schedule, as in microgpt
-
-
-class MicroValue:
-    """A scalar node the way microgpt's engine makes one: children and local gradients stored at
-    construction (as microgpt writes them: int 1s and 0s where it has them, exp's value computed
-    twice), backward through a recursive topological sort."""
-
-    __slots__ = ("data", "grad", "_children", "_local_grads")
-
-    def __init__(
-        self, data: float, children: tuple[Any, ...] = (), local_grads: tuple[Any, ...] = ()
-    ) -> None:
-        self.data = data
-        self.grad: Any = 0
-        self._children = children
-        self._local_grads = local_grads
-
-    def __add__(self, other: Any) -> MicroValue:
-        other = other if isinstance(other, MicroValue) else MicroValue(other)
-        return MicroValue(self.data + other.data, (self, other), (1, 1))
-
-    def __mul__(self, other: Any) -> MicroValue:
-        other = other if isinstance(other, MicroValue) else MicroValue(other)
-        return MicroValue(self.data * other.data, (self, other), (other.data, self.data))
-
-    def __pow__(self, k: float) -> MicroValue:
-        return MicroValue(self.data**k, (self,), (k * self.data ** (k - 1),))
-
-    def log(self) -> MicroValue:
-        return MicroValue(math.log(self.data), (self,), (1.0 / self.data,))
-
-    def exp(self) -> MicroValue:
-        return MicroValue(math.exp(self.data), (self,), (math.exp(self.data),))
-
-    def relu(self) -> MicroValue:
-        return MicroValue(max(0, self.data), (self,), (float(self.data > 0),))
-
-    def __neg__(self) -> MicroValue:
-        return self * -1
-
-    def __radd__(self, other: Any) -> MicroValue:
-        return self + other
-
-    def __sub__(self, other: Any) -> MicroValue:
-        return self + (-other)
-
-    def __rsub__(self, other: Any) -> MicroValue:
-        return other + (-self)
-
-    def __rmul__(self, other: Any) -> MicroValue:
-        return self * other
-
-    def __truediv__(self, other: Any) -> MicroValue:
-        return self * other**-1
-
-    def __rtruediv__(self, other: Any) -> MicroValue:
-        return other * self**-1
-
-    def backward(self) -> None:
-        topo: list[MicroValue] = []
-        visited: set[MicroValue] = set()
-
-        def build(v: MicroValue) -> None:
-            if v not in visited:
-                visited.add(v)
-                for child in v._children:
-                    build(child)
-                topo.append(v)
-
-        build(self)
-        self.grad = 1
-        for v in reversed(topo):
-            for child, local in zip(v._children, v._local_grads):
-                child.grad += local * v.grad
-
-
-# The model as microgpt writes it: works on any Value class with + * ** exp log relu.
-def mg_linear(x: list[Any], w: list[list[Any]]) -> list[Any]:
-    return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]
-
-
-def mg_softmax(logits: list[Any]) -> list[Any]:
-    top = max(v.data for v in logits)
-    exps = [(v - top).exp() for v in logits]
-    total = sum(exps)
-    return [e / total for e in exps]
-
-
-def mg_rmsnorm(x: list[Any]) -> list[Any]:
-    ms = sum(xi * xi for xi in x) / len(x)
-    scale = (ms + 1e-5) ** -0.5
-    return [xi * scale for xi in x]
-
-
-def mg_gpt(sd: dict[str, Any], token: int, pos: int, keys: list[Any], values: list[Any],
-           n_layer: int, n_head: int) -> list[Any]:
-    x = [t + p for t, p in zip(sd["wte"][token], sd["wpe"][pos])]
-    x = mg_rmsnorm(x)
-    head_dim = len(x) // n_head
-    for li in range(n_layer):
-        residual = x
-        x = mg_rmsnorm(x)
-        q = mg_linear(x, sd[f"layer{li}.attn_wq"])
-        k = mg_linear(x, sd[f"layer{li}.attn_wk"])
-        v = mg_linear(x, sd[f"layer{li}.attn_wv"])
-        keys[li].append(k)
-        values[li].append(v)
-        x_attn: list[Any] = []
-        for h in range(n_head):
-            hs = h * head_dim
-            q_h = q[hs : hs + head_dim]
-            k_h = [ki[hs : hs + head_dim] for ki in keys[li]]
-            v_h = [vi[hs : hs + head_dim] for vi in values[li]]
-            logits = [
-                sum(q_h[j] * k_h[t][j] for j in range(head_dim)) / head_dim**0.5 for t in range(len(k_h))
-            ]
-            weights = mg_softmax(logits)
-            x_attn.extend(sum(weights[t] * v_h[t][j] for t in range(len(v_h))) for j in range(head_dim))
-        x = mg_linear(x_attn, sd[f"layer{li}.attn_wo"])
-        x = [a + b for a, b in zip(x, residual)]
-        residual = x
-        x = mg_rmsnorm(x)
-        x = mg_linear(x, sd[f"layer{li}.mlp_fc1"])
-        x = [xi.relu() for xi in x]
-        x = mg_linear(x, sd[f"layer{li}.mlp_fc2"])
-        x = [a + b for a, b in zip(x, residual)]
-    return mg_linear(x, sd["lm_head"])
-
-
-class MicroTrainer:
-    """microgpt's training step (forward, loss, backward, Adam) on a given Value class.
-
-    With ``keep_graph=True`` the step's loss (and so its whole graph) stays referenced until the
-    next step has computed its own loss, as in microgpt.py, whose training loop runs at module
-    level where ``loss`` stays bound: each forward pass then runs while the previous step's graph
-    is still alive, and Python's garbage collector walks it too. With False the graph is freed
-    when the step returns."""
-
-    def __init__(self, model: Any, value_class: Any, keep_graph: bool = False) -> None:
-        self.keep_graph = keep_graph
-        self.last_loss: Any = None
-        st = model.state_dict()
-
-        def matrix(prefix: str, rows: int, cols: int) -> list[list[Any]]:
-            return [[value_class(st[f"{prefix}.{i}.{j}"]) for j in range(cols)] for i in range(rows)]
-
-        c = model.config()
-        vocab, block, dim, hidden = c["vocab"], c["block"], c["dim"], c["mlp_ratio"] * c["dim"]
-        sd = {"wte": matrix("wte.weight", vocab, dim), "wpe": matrix("wpe.weight", block, dim),
-              "lm_head": matrix("lm_head.weight", vocab, dim)}
-        for li in range(c["layers"]):
-            for w in ("wq", "wk", "wv", "wo"):
-                sd[f"layer{li}.attn_{w}"] = matrix(f"layers.{li}.attn.{w}.weight", dim, dim)
-            sd[f"layer{li}.mlp_fc1"] = matrix(f"layers.{li}.mlp.fc1.weight", hidden, dim)
-            sd[f"layer{li}.mlp_fc2"] = matrix(f"layers.{li}.mlp.fc2.weight", dim, hidden)
-        self.sd = sd
-        self.params = [p for mat in sd.values() for row in mat for p in row]
-        self.n_layer, self.n_head, self.block = c["layers"], c["heads"], block
-        self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
-        self.step_count = 0
-
-    def step(self, tokens: list[int], lr: float = 0.01, beta1: float = 0.85, beta2: float = 0.99,
-             eps: float = 1e-8) -> float:
-        n = min(self.block, len(tokens) - 1)
-        keys: list[Any] = [[] for _ in range(self.n_layer)]
-        values: list[Any] = [[] for _ in range(self.n_layer)]
-        losses = []
-        for pos in range(n):
-            logits = mg_gpt(self.sd, tokens[pos], pos, keys, values, self.n_layer, self.n_head)
-            probs = mg_softmax(logits)
-            losses.append(-probs[tokens[pos + 1]].log())
-        loss = (1 / n) * sum(losses)
-        if self.keep_graph:
-            self.last_loss = loss  # only now is the previous step's graph let go
-        loss.backward()
-        k = self.step_count
-        lr_t = lr * (1 - k / W6_STEPS)
-        for i, p in enumerate(self.params):
-            g = p.grad
-            self.m[i] = beta1 * self.m[i] + (1 - beta1) * g
-            self.v[i] = beta2 * self.v[i] + (1 - beta2) * g**2
-            m_hat = self.m[i] / (1 - beta1 ** (k + 1))
-            v_hat = self.v[i] / (1 - beta2 ** (k + 1))
-            p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
-            p.grad = 0
-        self.step_count += 1
-        return float(loss.data)
-
-
-def names_documents(n: int, seed: int = 42) -> tuple[list[list[int]], int]:
-    """The first n names of demos/data/names.txt after a seeded shuffle, as token lists
-    [BOS, letters..., BOS] with BOS = 26; and the vocabulary size (27)."""
-    from pathlib import Path
-
-    names = [w.strip() for w in (Path(__file__).parent / "data" / "names.txt").read_text().split("\n")]
-    names = [w for w in names if w]
-    random.Random(seed).shuffle(names)
-    chars = sorted(set("".join(names)))
-    bos = len(chars)
-    return [[bos, *(chars.index(ch) for ch in w), bos] for w in names[:n]], bos + 1
-
-
 def w6_trainers(seed: int = 0, keep_graph: bool = True) -> tuple[Any, Any, MicroTrainer, MicroTrainer]:
     """nn.GPT with its Adam, and microgpt's loop on MicroValue and on autograd.Value, all from the
     same initial weights."""
@@ -663,29 +400,62 @@ def nn_gpt_step(model: Any, opt: Any, tokens: list[int]) -> float:
     return float(loss.data)
 
 
+def traced_gpt_step(loss: Any, opt: Any, tokens: list[int]) -> float:
+    """`nn_gpt_step` through `nn.TracedLoss` (one traced program per document length)."""
+    opt.zero_grad()
+    value = loss(tokens)
+    opt.step()
+    return float(value)
+
+
+def w6_traced(docs: list[list[int]], seed: int = 0) -> tuple[Any, list[float], float]:
+    """An nn.GPT (the same initial weights as `w6_trainers`'), its `nn.TracedLoss` with a program
+    traced for every length in `docs`, the initial weights, and the seconds the traces took."""
+    import nn
+
+    model = nn.GPT(**W6_CONFIG, seed=seed)
+    start = [p.data for p in model.parameters()]
+    loss = nn.TracedLoss(model)
+    t = time.perf_counter()
+    for d in {len(d): d for d in docs}.values():
+        loss(d)  # traces (and runs once: the .grad it leaves is zeroed by the first step)
+    return loss, start, time.perf_counter() - t
+
+
 def w6(n_steps: int, rounds: int) -> dict[str, Any]:
     """Seconds per step of each way (the mean over the same n_steps documents, best of `rounds`
     rounds; wall clock, and CPU time under "<way>_cpu") and each way's losses.
 
     Ways: "micro" (microgpt's loop on the microgpt-style engine, the previous step's graph alive
     during the next forward pass, as in microgpt.py), "micro_freed" (the same engine, each graph
-    freed when its step returns), "nn" (nn.GPT; freed too), "value" (microgpt's loop and code on
-    autograd.Value, previous graph alive as in "micro"). Every round runs each way in turn, from
-    the same initial weights, after a `gc.collect()`, and lets go of the way's last graph before
-    the next way starts, so that one way's objects do not cost another anything."""
+    freed when its step returns), "nn" (nn.GPT; freed too), "traced" (nn.GPT through
+    `nn.TracedLoss`: its programs are traced before the rounds, "w6_trace_seconds"), "value"
+    (microgpt's loop and code on autograd.Value, previous graph alive as in "micro"). Every round
+    runs each way in turn, from the same initial weights, after a `gc.collect()`, and lets go of
+    the way's last graph before the next way starts, so that one way's objects do not cost
+    another anything."""
+    import nn
+
     docs, _ = names_documents(n_steps)
     spent: dict[str, float] = {}
     losses: dict[str, list[float]] = {}
+    traced, start, spent["trace_seconds"] = w6_traced(docs)
+    spent["trace_lengths"] = len(traced.programs)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 10_000))  # microgpt's recursive topological sort
     try:
         for _ in range(rounds):
             model, opt, micro, on_value = w6_trainers()
             freed = MicroTrainer(model, MicroValue, keep_graph=False)
+            for p, x in zip(traced.model.parameters(), start):  # the programs' own parameters
+                p.data = x
+            opt_t = nn.Adam(traced.model, lr=nn.LinearDecay(0.01, 0.0, W6_STEPS), betas=(0.85, 0.99),
+                            eps=1e-8)
             ways: dict[str, Callable[[list[int]], float]] = {
                 "micro": micro.step,
                 "micro_freed": freed.step,
                 "nn": functools.partial(nn_gpt_step, model, opt),
+                "traced": functools.partial(traced_gpt_step, traced, opt_t),
                 "value": on_value.step,
             }
             for key, step in ways.items():
@@ -701,7 +471,9 @@ def w6(n_steps: int, rounds: int) -> dict[str, Any]:
     finally:
         sys.setrecursionlimit(limit)
     out: dict[str, Any] = dict(spent)
-    out["losses"] = (losses["micro"], losses["nn"], losses["value"], losses["micro_freed"])
+    assert traced.traced == spent["trace_lengths"] == len(traced.programs)  # no trace while timed
+    out["losses"] = (losses["micro"], losses["nn"], losses["value"], losses["micro_freed"],
+                     losses["traced"])
     return out
 
 
@@ -845,9 +617,11 @@ def run(args: argparse.Namespace) -> dict[str, float]:
 
     n6 = 2 if args.quick else 10
     r6 = w6(n6, 1 if args.quick else 3)
-    w6_keys = {"micro": "w6_microgpt", "micro_freed": "w6_microgpt_freed", "nn": "w6_nn", "value": "w6_value"}
+    w6_keys = {"micro": "w6_microgpt", "micro_freed": "w6_microgpt_freed", "nn": "w6_nn",
+               "traced": "w6_traced", "value": "w6_value"}
     for way, key in w6_keys.items():
         res[key], res[f"{key}_cpu"] = r6[way], r6[f"{way}_cpu"]
+    res["w6_trace_seconds"], res["w6_trace_lengths"] = r6["trace_seconds"], r6["trace_lengths"]
     l_micro, *others = r6["losses"]
     rel = [abs(a - b) / max(1.0, abs(a)) for other in others for a, b in zip(l_micro, other)]
     first = min(3, n6)
@@ -855,6 +629,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         abs(a - b) <= 1e-12 * max(1.0, abs(a)) for other in others for a, b in zip(l_micro[:first], other)
     ), (l_micro[:first], [o[:first] for o in others])
     res["w6_agreement"] = max(rel)
+    res["w6_traced_agreement"] = max(abs(a - b) / max(1.0, abs(a)) for a, b in zip(l_micro, others[-1]))
 
     gc_note = "garbage collector OFF (--no-gc)" if args.no_gc else "garbage collector on"
     print(f"adjointgrad benchmark ({'quick' if args.quick else 'full'} sizes, best of {reps}, {gc_note})")
@@ -928,6 +703,8 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     row6("microgpt-style engine, its loop", "w6_microgpt")
     row6("  the same, each graph freed", "w6_microgpt_freed")
     row6("nn.GPT", "w6_nn", "   (target >= 15x)")
+    row6("  through traced programs", "w6_traced",
+         f"   (target >= 40x; {res['w6_nn'] / res['w6_traced']:.2f}x faster than nn.GPT eager)")
     row6("microgpt's code on autograd.Value", "w6_value")
     print(
         "   (microgpt's loop keeps the previous step's graph alive through the next forward pass; "
@@ -935,8 +712,14 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         f"CPU time {res['w6_microgpt_freed_cpu'] / res['w6_nn_cpu']:.2f}x)"
     )
     print(
+        f"   (nn.TracedLoss: one program per name length, {res['w6_trace_lengths']:.0f} lengths traced "
+        f"in {res['w6_trace_seconds']:.2f} s before the rounds; the freed engine against it: "
+        f"{res['w6_microgpt_freed'] / res['w6_traced']:.2f}x)"
+    )
+    print(
         f"   losses agree on the first {min(3, n6)} steps to 1e-12 (largest relative difference "
-        f"over all {n6} steps: {res['w6_agreement']:.1e})"
+        f"over all {n6} steps: {res['w6_agreement']:.1e}; traced programs against the microgpt "
+        f"engine: {res['w6_traced_agreement']:.1e})"
     )
     if have_numpy():
         sizes7 = [100, 2000] if args.quick else [100, 2000, 20_000]

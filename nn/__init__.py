@@ -18,6 +18,8 @@ Layout, in the order the files import one another (each imports only files above
     nn.transformer    Linear, Embedding, RMSNorm, LayerNorm, CausalSelfAttention (KV cache),
                       FeedForward, TransformerBlock
     nn.gpt            GPT (microgpt's model): loss, step, sampling
+    nn.gpt_programs   TracedLoss: a GPT's loss and gradients through one traced program per
+                      sequence length
     nn.losses         mse, half_squared_error, hinge, binary_cross_entropy_with_logits,
                       cross_entropy, l2, softmax, log_softmax, logsumexp
     nn.optim          SGD, Adam; LinearDecay, StepDecay, CosineDecay learning-rate schedules
@@ -43,6 +45,7 @@ from .datasets import (
     xor,
 )
 from .gpt import GPT
+from .gpt_programs import TracedLoss
 from .init import INITIALIZERS
 from .losses import (
     binary_cross_entropy_with_logits,
@@ -90,6 +93,7 @@ __all__ = [
     "Neuron",
     "RMSNorm",
     "StepDecay",
+    "TracedLoss",
     "TransformerBlock",
     "binary_cross_entropy_with_logits",
     "cross_entropy",

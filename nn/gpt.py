@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from autograd import Value, no_grad
@@ -58,7 +58,9 @@ class GPT(Module):
       (``model.new_cache()``), feeding one token: what sampling does;
     - ``model.loss(tokens)``: the mean cross-entropy of predicting ``tokens[p + 1]`` at each
       position p, as microgpt's training step computes it for one document;
-    - ``model.sample(start, max_len, temperature, seed)``: tokens drawn one at a time.
+    - ``model.sample(start, max_len, temperature, seed)``: tokens drawn one at a time;
+    - ``nn.TracedLoss(model)(tokens)``: ``loss(tokens).backward()`` through one traced program per
+      length of `tokens` (`nn.gpt_programs`).
     """
 
     def __init__(
@@ -119,7 +121,11 @@ class GPT(Module):
         return self._step(_token(token, self.vocab, who), pos, caches)
 
     def _step(self, token: int, pos: int, caches: list[KVCache]) -> list[Value]:
-        x = [t + p for t, p in zip(self.wte.weight[token], self.wpe.weight[pos])]
+        return self._embedded(self.wte.weight[token], pos, caches)
+
+    def _embedded(self, row: Sequence[Value], pos: int, caches: list[KVCache]) -> list[Value]:
+        """`_step` from the token's embedding row (its parameters, or Values standing for them)."""
+        x = [t + p for t, p in zip(row, self.wpe.weight[pos])]
         _tag(x, _part(self, "embed", "embed"))
         x = self.norm._forward(x)
         for layer, cache in zip(self.layers, caches):
@@ -152,17 +158,23 @@ class GPT(Module):
         $\\log \\sum_j e^{z_{pj}} - z_{p,t_{p+1}}$, with the logits shifted by their maximum
         first where $e^z$ could overflow or underflow (see `_shifted`)."""
         toks = self._tokens(tokens, 2, self.block + 1, "tokens")
-        n = len(toks) - 1
+        rows = [self.wte.weight[t] for t in toks[:-1]]
+        return self._loss(rows, lambda p, shifted: shifted[toks[p + 1]])
+
+    def _loss(self, rows: Sequence[Sequence[Value]], target: Callable[[int, list[Value]], Value]) -> Value:
+        """`loss` from the embedding rows of the input tokens; ``target(p, shifted)`` is the
+        (shifted) logit of the token after position p (`nn.gpt_programs` passes a one-hot dot)."""
+        n = len(rows)
         caches = self.new_cache()
         terms: list[Value] = []
         made: list[Value] = []
         for p in range(n):
-            logits = self._step(toks[p], p, caches)
+            logits = self._embedded(rows[p], p, caches)
             shifted = _shifted(logits)
             es = [s.exp() for s in shifted]
             total = vsum(es)
             lse = total.log()
-            term = lse - shifted[toks[p + 1]]
+            term = lse - target(p, shifted)
             terms.append(term)
             if shifted is not logits:
                 made += shifted

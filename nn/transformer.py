@@ -104,9 +104,12 @@ def _shifted(zs: list[Value]) -> list[Value]:
     finite, normal float (the largest z above -700, and n e^z below e^700 for n entries), else
     minus their maximum (a constant, so the softmax and the gradients are unchanged). Skipping
     the subtraction where it is not needed saves one node per entry."""
-    m = max([z.data for z in zs])
-    if -_EXP_SAFE < m < _EXP_SAFE - math.log(len(zs)):
+    hi = _EXP_SAFE - math.log(len(zs))
+    # the test compares Values (not their .data), so under autograd.trace each comparison is a
+    # guard and a traced program takes this branch for as long as every one still holds
+    if all(z < hi for z in zs) and any(z > -_EXP_SAFE for z in zs):
         return zs
+    m = max([z.data for z in zs])  # a traced function cannot read this: see nn.gpt_programs
     mv = Value(m)
     return [z - mv for z in zs]
 

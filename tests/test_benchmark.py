@@ -12,8 +12,37 @@ def test_benchmark_quick_run_reports_every_workload(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     for key in ("w1_hand", "w1_engine", "w2_hand", "w2_engine", "w3_hand", "w3_engine", "w4_forward"):
         assert res[key] > 0, key
-    for heading in ("W1 training step", "W2 chain", "W3 sum of", "W4 memory"):
+    for heading in ("W1 training step", "W2 chain", "W3 sum of", "W4 memory", "W6 training step",
+                    "W7 full-batch step"):
         assert heading in out
+    for key in ("w1_compiled", "w1_mg_compiled", "w6_microgpt", "w6_nn", "w6_traced", "w7_batch_100"):
+        assert res[key] > 0, key
+    # the W6 rows: eager and traced side by side, each with its ratio to the microgpt engine
+    rows = {line.split("ms/step")[0].strip().rsplit(" ", 1)[0].strip(): line for line in out.splitlines()
+            if "ms/step" in line}
+    assert "nn.GPT" in rows and "through traced programs" in rows
+    assert "(target >= 40x;" in rows["through traced programs"]
+    assert f"{res['w6_microgpt'] / res['w6_traced']:6.2f}x faster" in rows["through traced programs"]
+    assert res["w6_trace_lengths"] == 2 and res["w6_traced_agreement"] <= 1e-12
+    assert "compiled" in out and "micrograd's code" in out  # W1's compiled rows
+
+
+def test_w6_traced_programs_give_the_microgpt_engines_losses() -> None:
+    """The W6 traced row is the same computation as microgpt's engine: the losses of five Adam
+    steps from the same weights agree to 1e-12, and no step traces (each length was traced)."""
+    docs, _ = benchmark.names_documents(5)
+    traced, start, seconds = benchmark.w6_traced(docs)
+    assert seconds > 0 and sorted(traced.programs) == sorted({len(d) for d in docs})
+    _, _, micro, _ = benchmark.w6_trainers(keep_graph=False)
+    assert [p.data for p in traced.model.parameters()] == start
+    import nn
+
+    opt = nn.Adam(traced.model, lr=nn.LinearDecay(0.01, 0.0, benchmark.W6_STEPS), betas=(0.85, 0.99),
+                  eps=1e-8)
+    for d in docs:
+        a, b = micro.step(d), benchmark.traced_gpt_step(traced, opt, d)
+        assert b == pytest.approx(a, rel=1e-12)
+    assert traced.traced == len(traced.programs) and traced.eager_steps == 0
 
 
 @pytest.mark.parametrize("seed", [5, 6, 7])
