@@ -13,6 +13,8 @@ user runs it):
   W2  a chain x = x*c1 + c2 of 10^6 steps (2*10^6 nodes; c1, c2 are Values), forward + backward;
   W3  autograd.sum of 100,000 products a_i*b_i, forward + backward;
   W4  bytes per node (tracemalloc) while the W2 chain is alive (after forward; and after backward);
+  W5  the reverse sweep alone on W1's, W2's and W3's graphs: backward()'s kernel against the plain
+      `chain_rule` loop it is generated from (alternating rounds; the ratio's median and range);
   W6  one training step of microgpt's GPT (names, 4192 parameters, Adam) four ways: on an engine
       written the way microgpt writes its own (demos/_microgpt.py), as nn.GPT eagerly and
       through traced programs (nn.TracedLoss, one per name length), and microgpt's model code on
@@ -381,6 +383,58 @@ def chain_bytes_per_node(
     return after_forward, after_backward
 
 
+# --- W5: the generated kernel against the plain chain rule ------------------------------------
+
+
+def w5_graphs(n2: int, n3: int) -> dict[str, Value]:
+    """The graphs W1, W2 and W3 differentiate, built once (the roots, not yet differentiated)."""
+    X, Y = moons(100)
+    model = engine_model(init_params([2, 16, 16, 1]))
+    params = model.parameters()
+    losses = [(1 - y * model(x)).relu() for x, y in zip(X, Y)]
+    w1_loss = autograd.sum(losses) * (1.0 / len(losses)) + 1e-4 * autograd.dot(params, params)
+    x, c1, c2 = Value(0.5), Value(0.999999), Value(1e-6)
+    for _ in range(n2):
+        x = x * c1 + c2
+    a, b = w3_data(n3)
+    w3_sum = autograd.sum([Value(p) * Value(q) for p, q in zip(a, b)])
+    return {"W1": w1_loss, "W2": x, "W3": w3_sum}
+
+
+def w5_sweep(order: list[Value], leaves: list[Value], fn: Callable[[list[Value]], None]) -> float:
+    """Seconds of the reverse sweep `fn` over `order` (root first), every adjoint reset before."""
+    for v in order:
+        v.grad = 0.0
+    for v in leaves:
+        v.grad = 0.0
+    order[0].grad = 1.0
+    t = time.perf_counter()
+    fn(order)
+    return time.perf_counter() - t
+
+
+def w5(graphs: dict[str, Value], rounds: int) -> dict[str, tuple[float, float, float]]:
+    """Per graph, the plain loop's time over the kernel's: (median, min, max) over `rounds`
+    alternating rounds. Both sweeps must leave the same gradients, to the bit."""
+    from autograd import backprop
+
+    out = {}
+    for name, root in graphs.items():
+        every = backprop.toposort(root)
+        order = [v for v in reversed(every) if v._op]
+        leaves = [v for v in every if not v._op]
+        ratios = []
+        for _ in range(rounds):
+            kernel = w5_sweep(order, leaves, backprop._kernel)
+            after_kernel = [v.grad for v in leaves]
+            plain = w5_sweep(order, leaves, backprop.chain_rule)
+            assert [v.grad for v in leaves] == after_kernel, name
+            ratios.append(plain / kernel)
+        ratios.sort()
+        out[name] = (ratios[len(ratios) // 2], ratios[0], ratios[-1])
+    return out
+
+
 def w6_trainers(seed: int = 0, keep_graph: bool = True) -> tuple[Any, Any, MicroTrainer, MicroTrainer]:
     """nn.GPT with its Adam, and microgpt's loop on MicroValue and on autograd.Value, all from the
     same initial weights."""
@@ -615,6 +669,10 @@ def run(args: argparse.Namespace) -> dict[str, float]:
 
         res["w4_micrograd"] = chain_bytes_per_node(MValue, min(n4, 100_000), differentiate=False)[0]
 
+    r5 = w5(w5_graphs(n2 // 5, n3), 3 if args.quick else 7)
+    for name, (mid, lo, hi) in r5.items():
+        res[f"w5_{name}"], res[f"w5_{name}_min"], res[f"w5_{name}_max"] = mid, lo, hi
+
     n6 = 2 if args.quick else 10
     r6 = w6(n6, 1 if args.quick else 3)
     w6_keys = {"micro": "w6_microgpt", "micro_freed": "w6_microgpt_freed", "nn": "w6_nn",
@@ -686,6 +744,10 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     )
     if "w4_micrograd" in res:
         row("micrograd 0.1.0", f"{res['w4_micrograd']:.1f} B/node", None, "   (after forward)")
+    print("W5 the reverse sweep alone: the plain chain_rule loop's time over backward()'s kernel "
+          "(same graphs, same gradients, alternating rounds):")
+    for name, (mid, lo, hi) in r5.items():
+        print(f"   on {name}'s graph{'':<10}{mid:>8.1f}x   ({lo:.1f}x to {hi:.1f}x)")
     print(
         f"W6 training step of microgpt's GPT (4192 parameters, Adam), mean over the same {n6} "
         f"names, best of {1 if args.quick else 3}:"

@@ -12,8 +12,8 @@ def test_benchmark_quick_run_reports_every_workload(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     for key in ("w1_hand", "w1_engine", "w2_hand", "w2_engine", "w3_hand", "w3_engine", "w4_forward"):
         assert res[key] > 0, key
-    for heading in ("W1 training step", "W2 chain", "W3 sum of", "W4 memory", "W6 training step",
-                    "W7 full-batch step"):
+    for heading in ("W1 training step", "W2 chain", "W3 sum of", "W4 memory", "W5 the reverse sweep",
+                    "W6 training step", "W7 full-batch step"):
         assert heading in out
     for key in ("w1_compiled", "w1_mg_compiled", "w6_microgpt", "w6_nn", "w6_traced", "w7_batch_100"):
         assert res[key] > 0, key
@@ -25,6 +25,9 @@ def test_benchmark_quick_run_reports_every_workload(capsys: pytest.CaptureFixtur
     assert f"{res['w6_microgpt'] / res['w6_traced']:6.2f}x faster" in rows["through traced programs"]
     assert res["w6_trace_lengths"] == 2 and res["w6_traced_agreement"] <= 1e-12
     assert "compiled" in out and "micrograd's code" in out  # W1's compiled rows
+    for name in ("W1", "W2", "W3"):  # W5: the plain loop against the kernel, on each graph
+        assert 0 < res[f"w5_{name}_min"] <= res[f"w5_{name}"] <= res[f"w5_{name}_max"]
+        assert f"on {name}'s graph" in out
 
 
 def test_w6_traced_programs_give_the_microgpt_engines_losses() -> None:
