@@ -270,7 +270,7 @@ def test_plain_additions_are_replayed_with_reduce_where_sum_compensates(
 
 
 def test_micrograd_style_training_is_the_same_to_the_bit(monkeypatch: pytest.MonkeyPatch) -> None:
-    from demos import benchmark as b
+    from demos import _bench_w1 as b
 
     X, Y = b.moons(30)
     sizes = [2, 6, 6, 1]
@@ -283,7 +283,7 @@ def test_micrograd_style_training_is_the_same_to_the_bit(monkeypatch: pytest.Mon
 
 
 def test_micrograd_style_demo_compiles_into_loops_and_list_operations() -> None:
-    from demos import benchmark as b
+    from demos import _bench_w1 as b
 
     X, Y = b.moons(100)
     model = b.mg_model(b.init_params([2, 16, 16, 1]))
