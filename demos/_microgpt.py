@@ -1,8 +1,9 @@
 """microgpt's engine and model, as Karpathy's microgpt.py (February 2026) writes them, for W6 of
 `demos.benchmark`: `MicroValue` (a scalar node that stores its children and local gradients when
-it is made, backward through a recursive topological sort), the model code (`mg_gpt`, which runs
-on any Value class with + * ** exp log relu: MicroValue or `autograd.Value`), and microgpt's
-training step with Adam (`MicroTrainer`), loading its weights from an `nn.GPT`.
+it is made, backward through a depth-first topological sort: microgpt's recursion, walked here
+with a stack in the same order), the model code (`mg_gpt`, which runs on any Value class with
++ * ** exp log relu: MicroValue or `autograd.Value`), and microgpt's training step with Adam
+(`MicroTrainer`), loading its weights from an `nn.GPT`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 #
 # (a) "microgpt engine": a scalar engine written the way microgpt.py writes its own (a Value with
 #     __slots__ holding its children and the local gradients computed at construction, backward
-#     through a recursive topological sort), running the model code below;
+#     through a depth-first topological sort, in microgpt's order), running the model code below;
 # (b) nn.GPT: the same model from this project's layers (n-ary dot/sum nodes), with nn.Adam;
 # (c) the model code below, unchanged, on autograd.Value (Python sum over generators, binary nodes).
 # Same weights (copied from one nn.GPT), same documents, same Adam (betas 0.85, 0.99, lr 0.01
@@ -29,7 +30,7 @@ W6_STEPS = 1000  # the length of the learning-rate schedule, as in microgpt
 class MicroValue:
     """A scalar node the way microgpt's engine makes one: children and local gradients stored at
     construction (as microgpt writes them: int 1s and 0s where it has them, exp's value computed
-    twice), backward through a recursive topological sort."""
+    twice), backward through microgpt's depth-first topological sort (walked with a stack)."""
 
     __slots__ = ("data", "grad", "_children", "_local_grads")
 
@@ -83,17 +84,21 @@ class MicroValue:
         return other * self**-1
 
     def backward(self) -> None:
+        # microgpt's recursive depth-first sort, written with a stack: the same order, for graphs
+        # deeper than Python's recursion limit
         topo: list[MicroValue] = []
-        visited: set[MicroValue] = set()
-
-        def build(v: MicroValue) -> None:
-            if v not in visited:
-                visited.add(v)
-                for child in v._children:
-                    build(child)
+        visited = {self}
+        stack = [(self, iter(self._children))]
+        while stack:
+            v, children = stack[-1]
+            for child in children:
+                if child not in visited:
+                    visited.add(child)
+                    stack.append((child, iter(child._children)))
+                    break
+            else:
+                stack.pop()
                 topo.append(v)
-
-        build(self)
         self.grad = 1
         for v in reversed(topo):
             for child, local in zip(v._children, v._local_grads):

@@ -31,7 +31,6 @@ import functools
 import gc
 import math
 import random
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -235,35 +234,30 @@ def w6(n_steps: int, rounds: int) -> dict[str, Any]:
     losses: dict[str, list[float]] = {}
     traced, start, spent["trace_seconds"] = w6_traced(docs)
     spent["trace_lengths"] = len(traced.programs)
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 10_000))  # microgpt's recursive topological sort
-    try:
-        for _ in range(rounds):
-            model, opt, micro, on_value = w6_trainers()
-            freed = MicroTrainer(model, MicroValue, keep_graph=False)
-            for p, x in zip(traced.model.parameters(), start):  # the programs' own parameters
-                p.data = x
-            opt_t = nn.Adam(traced.model, lr=nn.LinearDecay(0.01, 0.0, W6_STEPS), betas=(0.85, 0.99),
-                            eps=1e-8)
-            ways: dict[str, Callable[[list[int]], float]] = {
-                "micro": micro.step,
-                "micro_freed": freed.step,
-                "nn": functools.partial(nn_gpt_step, model, opt),
-                "traced": functools.partial(traced_gpt_step, traced, opt_t),
-                "value": on_value.step,
-            }
-            for key, step in ways.items():
-                gc.collect()
-                t, c = time.perf_counter(), time.process_time()
-                got = [step(d) for d in docs]
-                took = (time.perf_counter() - t) / len(docs)
-                cpu = (time.process_time() - c) / len(docs)
-                micro.last_loss = on_value.last_loss = None
-                spent[key] = min(spent.get(key, math.inf), took)
-                spent[f"{key}_cpu"] = min(spent.get(f"{key}_cpu", math.inf), cpu)
-                losses.setdefault(key, got)
-    finally:
-        sys.setrecursionlimit(limit)
+    for _ in range(rounds):
+        model, opt, micro, on_value = w6_trainers()
+        freed = MicroTrainer(model, MicroValue, keep_graph=False)
+        for p, x in zip(traced.model.parameters(), start):  # the programs' own parameters
+            p.data = x
+        opt_t = nn.Adam(traced.model, lr=nn.LinearDecay(0.01, 0.0, W6_STEPS), betas=(0.85, 0.99),
+                        eps=1e-8)
+        ways: dict[str, Callable[[list[int]], float]] = {
+            "micro": micro.step,
+            "micro_freed": freed.step,
+            "nn": functools.partial(nn_gpt_step, model, opt),
+            "traced": functools.partial(traced_gpt_step, traced, opt_t),
+            "value": on_value.step,
+        }
+        for key, step in ways.items():
+            gc.collect()
+            t, c = time.perf_counter(), time.process_time()
+            got = [step(d) for d in docs]
+            took = (time.perf_counter() - t) / len(docs)
+            cpu = (time.process_time() - c) / len(docs)
+            micro.last_loss = on_value.last_loss = None
+            spent[key] = min(spent.get(key, math.inf), took)
+            spent[f"{key}_cpu"] = min(spent.get(f"{key}_cpu", math.inf), cpu)
+            losses.setdefault(key, got)
     out: dict[str, Any] = dict(spent)
     assert traced.traced == spent["trace_lengths"] == len(traced.programs)  # no trace while timed
     out["losses"] = (losses["micro"], losses["nn"], losses["value"], losses["micro_freed"],
