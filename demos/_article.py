@@ -19,6 +19,8 @@ DEMO_EXTRAS = "pip install -e '.[demo]'  (or: pip install matplotlib)"
 
 Matrix = list[list[float]]
 Vector = list[float]
+Weights = list[list[list[float]]]  # W[layer][neuron][input]
+Biases = list[list[float]]  # b[layer][neuron]
 
 
 def parser(name: str, doc: str | None) -> argparse.ArgumentParser:
@@ -138,3 +140,18 @@ def eigenvalues(A: Sequence[Sequence[float]], sweeps: int = 100) -> Vector:
                     mpk, mqk = M[p][k], M[q][k]
                     M[p][k], M[q][k] = c * mpk - s * mqk, s * mpk + c * mqk
     return sorted(M[i][i] for i in range(n))
+
+
+def weights(layers: Sequence[Any]) -> tuple[Weights, Biases]:
+    """The numbers of an `nn` network's layers (each neuron's ``w`` and ``b``), as plain lists."""
+    return ([[[w.data for w in n.w] for n in layer.neurons] for layer in layers],
+            [[n.b.data for n in layer.neurons] for layer in layers])
+
+
+def as_batch(rows: Sequence[Any]) -> Any:
+    """Examples for ``Program.batch``: a numpy array when numpy is installed, else the list."""
+    try:
+        import numpy as np
+    except ImportError:
+        return [list(r) if isinstance(r, (list, tuple)) else r for r in rows]
+    return np.array(rows, dtype=float)

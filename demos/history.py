@@ -44,10 +44,8 @@ import nn
 from autograd import Value
 
 from . import _article, encoder
-from ._article import save
+from ._article import Biases, Weights, as_batch, save, weights
 
-Weights = list[list[list[float]]]
-Biases = list[list[float]]
 TOLS = (0.4, 0.1)
 INIT = 0.3
 
@@ -83,21 +81,6 @@ def linnainmaa(point: tuple[float, float] = (1.5, 0.8)) -> Reverse:
     return Reverse(point, program.source, value, [x1.grad, x2.grad], [a1.grad, a2.grad])
 
 
-def structure(layers: Sequence[nn.Layer]) -> tuple[Weights, Biases]:
-    return ([[[w.data for w in n.w] for n in layer.neurons] for layer in layers],
-            [[n.b.data for n in layer.neurons] for layer in layers])
-
-
-def as_batch(rows: Sequence[Any]) -> Any:
-    """A batch for ``Program.batch``: a numpy array when numpy is installed, else the list."""
-    try:
-        import numpy as np
-
-        return np.array(rows, dtype=float)
-    except ImportError:
-        return list(rows)
-
-
 # --- (b) Amari: one example at a time ------------------------------------------------------
 
 
@@ -129,7 +112,7 @@ def amari(hidden: int, epochs: int, seed: int = 0, eta: float = 0.1) -> Rings:
 
     program = autograd.trace(error, X[0], T[0])
     Xb, Tb = as_batch(X), as_batch(T)
-    r = Rings(hidden, X, T, structure(model.layers), [], ([], []), ([], []))
+    r = Rings(hidden, X, T, weights(model.layers), [], ([], []), ([], []))
 
     def measure() -> None:
         model.zero_grad()
@@ -148,9 +131,9 @@ def amari(hidden: int, epochs: int, seed: int = 0, eta: float = 0.1) -> Rings:
             for p in params:
                 p.data -= eta * p.grad
         if epoch == 0:
-            r.first_order, r.after_first = order, structure(model.layers)
+            r.first_order, r.after_first = order, weights(model.layers)
         measure()
-    r.final = structure(model.layers)
+    r.final = weights(model.layers)
     return r
 
 
@@ -233,7 +216,7 @@ def sweeps(p: Problem, seed: int, max_sweeps: int) -> Sweeps:
 
     program = autograd.trace(error, p.patterns[0], p.targets[0])
     X, T = as_batch(p.patterns), as_batch(p.targets)
-    s = Sweeps(p, seed, structure(layers), ([], []), [], {tol: None for tol in TOLS})
+    s = Sweeps(p, seed, weights(layers), ([], []), [], {tol: None for tol in TOLS})
     step = [0.0] * len(params)
     for k in range(max_sweeps + 1):
         for q in params:
@@ -249,7 +232,7 @@ def sweeps(p: Problem, seed: int, max_sweeps: int) -> Sweeps:
         for i, q in enumerate(params):
             step[i] = -p.eta * q.grad + p.alpha * step[i]
             q.data += step[i]
-    s.final = structure(layers)
+    s.final = weights(layers)
     if p.name.startswith("encoder"):
         with autograd.no_grad():
             s.codes = ["".join("1" if h.data > 0.5 else "0" for h in layers_code(layers, x))

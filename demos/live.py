@@ -31,6 +31,7 @@ from autograd import OPS, Value, local_grads, no_grad
 from autograd.symbolic import formula
 from demos._article import parser
 from demos._live_page import render
+from demos.moons import accuracy
 from nn import MLP, SGD, LinearDecay, hinge, l2, make_moons, signed
 
 NODE_FIELDS = ("dot", "z", "y", "adj_z", "adj_y", "local")
@@ -68,11 +69,6 @@ class Recording:
     @property
     def steps(self) -> int:
         return len(self.losses)
-
-
-def _accuracy(scores: Sequence[Any], y: Sequence[int]) -> float:
-    right: int = sum((s.data > 0) == (t > 0) for s, t in zip(scores, y))
-    return right / len(y)
 
 
 def _neuron_nodes(out: Value, activation: str) -> tuple[Value, Value]:
@@ -123,7 +119,7 @@ def train(
             outs.append(h)
         scores: list[Any] = [h[0] if i == point else model(x) for i, x in enumerate(X)]
         loss = hinge(scores, y) + l2(params, alpha)
-        rec.accuracies.append(_accuracy(scores, y))
+        rec.accuracies.append(accuracy(scores, y))
         rec.lrs.append(opt.current_lr)
         opt.zero_grad()
         loss.backward()
@@ -142,7 +138,7 @@ def train(
     rec.seconds = time.perf_counter() - start
     rec.final_weights = [p.data for p in params]
     with no_grad():
-        rec.final_accuracy = _accuracy([model(x) for x in X], y)
+        rec.final_accuracy = accuracy([model(x) for x in X], y)
     return rec
 
 

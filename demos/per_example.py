@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -127,12 +128,6 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
 def max_rel_diff(a: Sequence[float], b: Sequence[float]) -> float:
     """max |a_i - b_i| / max(|a_i|, |b_i|) (0 where both are 0)."""
     return max((abs(x - y) / max(abs(x), abs(y)) for x, y in zip(a, b) if x or y), default=0.0)
-
-
-def median(xs: Sequence[float]) -> float:
-    s = sorted(xs)
-    m = len(s) // 2
-    return s[m] if len(s) % 2 else 0.5 * (s[m - 1] + s[m])
 
 
 @dataclass
@@ -265,7 +260,7 @@ def report(r: Result) -> None:
         neg = sum(c < 0 for c in cs)
         ratio = sum(norm(gx) for gx in s.G) / len(s.G) / norm(s.g)
         print(f"{s.when} (E = {s.loss:.4f}): cos(g_x, g) min {min(cs):+.2f}, median "
-              f"{median(cs):+.2f}, max {max(cs):+.2f}; {neg} of {len(cs)} examples point uphill "
+              f"{statistics.median(cs):+.2f}, max {max(cs):+.2f}; {neg} of {len(cs)} examples point uphill "
               f"(cos < 0); mean |g_x| / |g| = {ratio:.1f}")
         for name, i in r.weights:
             comp = [gx[i] for gx in s.G]

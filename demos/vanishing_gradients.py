@@ -43,7 +43,7 @@ from autograd import Value
 from nn.modules import activation_fn
 
 from . import _article
-from ._article import save
+from ._article import Biases, Weights, as_batch, save, weights
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 WIDTH, HIDDEN = 6, 8
@@ -53,8 +53,6 @@ NORM_LR = 0.1
 SCALE, OFFSET = 20.0, 100.0  # the unnormalised inputs: x' = SCALE x + OFFSET
 COLOURS = {"sigmoid": "#c0392b", "tanh": "#2952a3", "relu": "#2e7d32"}
 
-Weights = list[list[list[float]]]  # W[layer][neuron][input]
-Biases = list[list[float]]  # b[layer][neuron]
 
 
 def data() -> tuple[list[list[float]], list[float]]:
@@ -78,12 +76,6 @@ def network(activation: str, seed: int) -> nn.MLP:
     return nn.MLP(2, [WIDTH] * HIDDEN + [1], activation=activation, init="glorot_uniform", seed=seed)
 
 
-def weights_of(model: nn.MLP) -> tuple[Weights, Biases]:
-    W = [[[w.data for w in n.w] for n in layer.neurons] for layer in model.layers]
-    b = [[n.b.data for n in layer.neurons] for layer in model.layers]
-    return W, b
-
-
 class Trainer:
     """One model and its traced loss: ``step()`` is a full-batch gradient-descent step."""
 
@@ -96,13 +88,7 @@ class Trainer:
             return (z.softplus() - t * z) * (1.0 / n)
 
         self.program = autograd.trace(share, list(X[0]), T[0])
-        try:
-            import numpy as np
-
-            self.X: Any = np.array(X, dtype=float)
-            self.T: Any = np.array(T, dtype=float)
-        except ImportError:
-            self.X, self.T = [list(x) for x in X], list(T)
+        self.X, self.T = as_batch(X), as_batch(T)
 
     def loss_and_grad(self) -> float:
         """L at the current weights; its gradient is left in each parameter's .grad."""
@@ -186,7 +172,7 @@ def profile(activation: str, seeds: Sequence[int], X: list[list[float]], T: list
     p = Profile(activation, list(seeds), [], [])
     for s in seeds:
         model = network(activation, s)
-        p.weights.append(weights_of(model))
+        p.weights.append(weights(model.layers))
         tr = Trainer(model, X, T)
         tr.loss_and_grad()
         p.per_seed.append(tr.layer_grads())
@@ -199,7 +185,7 @@ def train(activation: str, seed: int, lr: float, steps: int, X: list[list[float]
     tr.loss_and_grad()
     g1 = tr.layer_grads()[0]
     losses, reached = tr.descend(lr, steps)
-    return Run(activation, seed, lr, inputs, losses, reached, weights_of(tr.model), g1)
+    return Run(activation, seed, lr, inputs, losses, reached, weights(tr.model.layers), g1)
 
 
 def adjoints(activation: str, X: list[list[float]], T: list[float]) -> Adjoints:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from demos import vanishing_gradients as vg
+from demos._article import weights
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -112,7 +113,7 @@ def test_one_step_and_the_reported_steps(result: tuple[vg.Result, str, Path]) ->
     for run in r.runs + r.norm_runs:
         X = r.X if run.inputs == "moons" else (
             vg.rescale(r.X) if run.inputs == "raw" else vg.standardise(vg.rescale(r.X)))
-        W0, b0 = vg.weights_of(vg.network(run.activation, run.seed))
+        W0, b0 = weights(vg.network(run.activation, run.seed).layers)
         L0, gW, gb, _ = batch(W0, b0, X, r.T, run.activation)
         assert close(run.losses[0], L0)
         if len(run.losses) > 1 and math.isfinite(L0):  # one gradient-descent step, by hand
@@ -137,7 +138,7 @@ def test_one_step_and_the_reported_steps(result: tuple[vg.Result, str, Path]) ->
 def test_adjoint_colours_equal_plain_deltas(result: tuple[vg.Result, str, Path]) -> None:
     r, _, _ = result
     for a in r.adjoints:
-        W, b = vg.weights_of(vg.network(a.activation, 0))
+        W, b = weights(vg.network(a.activation, 0).layers)
         _, gW, _, per_point = batch(W, b, r.X, r.T, a.activation)
         for li in range(len(W)):
             for j in range(len(W[li])):
