@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import autograd
-from autograd import Value, dot, no_grad
+from autograd import Value, no_grad
 from autograd.programs import ProgramError
 from nn import MLP, SGD, Adam, LinearDecay, hinge, l2, make_moons, signed
 from nn.optim import Optimizer
@@ -103,7 +103,7 @@ class BatchedLoss:
             s = model(x)
             if not isinstance(s, Value):
                 raise TypeError(f"expected a model with one output, got {len(s)}")
-            out: Value = (1.0 - (s + d) * t).relu() * (1.0 / n) + dot(params, params) * (alpha / n)
+            out: Value = (1.0 - (s + d) * t).relu() * (1.0 / n) + l2(params, alpha / n)
             return out
 
         self.program = autograd.trace(share, self.X[0], self.y[0], 0.0)
